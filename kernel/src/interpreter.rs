@@ -1,0 +1,158 @@
+//! The language boundary.
+//!
+//! The protocol core (sockets, signing, counts, busy/idle, `stop_on_error`) knows nothing of
+//! Rust: it calls an [`Interpreter`]. The one implementation runs cells through evcxr
+//! (`session`). This mirrors xeus' `xinterpreter` and ipykernel's `do_execute`.
+//!
+//! Threading: the protocol core owns the interpreter on one dedicated OS thread and calls
+//! its methods one at a time, in the order shell requests arrive. While `execute` runs,
+//! the control task may call [`Interrupter::interrupt`] from another thread.
+
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// A MIME bundle: `{"text/plain": "...", "image/png": "<base64>", ...}`.
+pub type MimeBundle = Map<String, Value>;
+
+/// What the front end asked to execute (the interesting fields of `execute_request`).
+#[derive(Debug, Clone)]
+pub struct ExecuteRequest {
+    /// The cell's source.
+    pub code: String,
+    /// `silent`: no broadcast of `execute_input`, no count increment.
+    pub silent: bool,
+    /// Whether the cell is stored in the history.
+    pub store_history: bool,
+    /// Whether the cell may ask the front end for input (`input_request`).
+    pub allow_stdin: bool,
+    /// The execution count this cell runs as (already incremented by the core).
+    pub execution_count: u32,
+}
+
+/// Which standard stream a piece of text came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamName {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+impl StreamName {
+    /// The name used in the `stream` message.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamName::Stdout => "stdout",
+            StreamName::Stderr => "stderr",
+        }
+    }
+}
+
+/// One rich output made while a cell runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Display {
+    /// The MIME bundle (`data`).
+    pub data: MimeBundle,
+    /// Per-MIME metadata (`metadata`), e.g. `{"image/png": {"width": 640}}`.
+    pub metadata: Map<String, Value>,
+    /// `transient.display_id`, for later in-place updates.
+    pub display_id: Option<String>,
+    /// `true`: an `update_display_data` of an earlier display with the same `display_id`.
+    pub update: bool,
+}
+
+/// Where an interpreter sends what a running cell produces, as it is produced.
+/// The core turns each call into an iopub message carrying the request's parent header.
+pub trait OutputSink: Send + Sync {
+    /// Text on stdout or stderr (`stream`).
+    fn stream(&self, name: StreamName, text: &str);
+    /// A rich output (`display_data` or `update_display_data`).
+    fn display(&self, display: Display);
+    /// `clear_output`.
+    fn clear_output(&self, wait: bool);
+    /// Ask the front end for a line of input (`input_request` on stdin). `None` when the
+    /// request did not allow stdin or the front end did not answer.
+    fn input(&self, prompt: &str, password: bool) -> Option<String>;
+}
+
+/// How a cell ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExecuteOutcome {
+    /// It ran; `result` is the cell's value, if it had one (`execute_result`).
+    Ok {
+        /// The value of the cell's last expression.
+        result: Option<MimeBundle>,
+    },
+    /// It failed to compile, panicked, was interrupted or crashed the child.
+    Error(ExecuteError),
+}
+
+/// An error as Jupyter shows it (`error` on iopub, `status: error` in the reply).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecuteError {
+    /// e.g. `CompilationError`, `Panic`, `KeyboardInterrupt`, `ChildCrash`.
+    pub ename: String,
+    /// One line saying what went wrong.
+    pub evalue: String,
+    /// Lines to show, ANSI colours allowed, pointing at the cell's line and column.
+    pub traceback: Vec<String>,
+}
+
+/// Result of `is_complete_request`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Completeness {
+    /// Ready to execute.
+    Complete,
+    /// More input needed; the indent for the next line.
+    Incomplete {
+        /// Whitespace to insert on the next line.
+        indent: String,
+    },
+    /// Can never become valid by appending.
+    Invalid,
+    /// Cannot tell.
+    Unknown,
+}
+
+/// Result of `complete_request`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Completions {
+    /// Candidate texts.
+    pub matches: Vec<String>,
+    /// Start of the text to replace (in Unicode code points, as the protocol says).
+    pub cursor_start: usize,
+    /// End of the text to replace.
+    pub cursor_end: usize,
+}
+
+/// Result of `inspect_request`: `None` when nothing is known at the cursor.
+pub type Inspection = Option<MimeBundle>;
+
+/// Raises the interrupt of a running cell from another thread.
+pub trait Interrupter: Send + Sync {
+    /// Ask the running cell to stop. Returns at once; the cell's `execute` returns a
+    /// `KeyboardInterrupt` error when it has stopped (cooperatively, or by restarting the
+    /// child after a grace period).
+    fn interrupt(&self);
+}
+
+/// A language implementation, driven by the protocol core.
+pub trait Interpreter {
+    /// Run a cell. Outputs go to `sink` as they are produced.
+    fn execute(&mut self, request: &ExecuteRequest, sink: &dyn OutputSink) -> ExecuteOutcome;
+    /// Completions at `cursor_pos` (code points).
+    fn complete(&mut self, code: &str, cursor_pos: usize) -> Completions;
+    /// What is known about the name at `cursor_pos`.
+    fn inspect(&mut self, code: &str, cursor_pos: usize, detail_level: u8) -> Inspection;
+    /// Whether `code` is a complete cell.
+    fn is_complete(&mut self, code: &str) -> Completeness;
+    /// A handle the control task uses to interrupt a running `execute`.
+    fn interrupter(&self) -> Arc<dyn Interrupter>;
+    /// Restart the language runtime (`shutdown_request` with `restart: true`): all
+    /// variables are dropped.
+    fn restart(&mut self);
+    /// `language_info` for `kernel_info_reply` (must be cheap: it is answered at once).
+    fn language_info(&self) -> Value;
+    /// The banner for `kernel_info_reply`.
+    fn banner(&self) -> String;
+}
