@@ -1,0 +1,84 @@
+# The project's interface: `make lab` and `make test`, both starting from `make setup`.
+#
+# One cargo profile (release) builds the kernel, the tests and the benchmarks, so evcxr is
+# compiled once. CARGO_TARGET_DIR may point outside the clone (CI reuses a cache that way).
+
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+ROOT        := $(CURDIR)
+VENV        := $(ROOT)/.venv
+PYTHON      := $(VENV)/bin/python
+CARGO       ?= cargo
+CARGO_FLAGS := --release --locked
+export CARGO_TARGET_DIR ?= $(ROOT)/target
+KERNEL      := $(CARGO_TARGET_DIR)/release/dl-kernel
+LAB_PORT    ?= 8888
+
+# Jupyter's own state lives in the project's virtual environment, never in $HOME.
+export JUPYTER_CONFIG_DIR       := $(VENV)/etc/jupyter
+export JUPYTER_DATA_DIR         := $(VENV)/share/jupyter
+export JUPYTER_RUNTIME_DIR      := $(VENV)/share/jupyter/runtime
+export JUPYTERLAB_SETTINGS_DIR  := $(VENV)/share/jupyter/lab/user-settings
+export JUPYTERLAB_WORKSPACES_DIR := $(VENV)/share/jupyter/lab/workspaces
+export IPYTHONDIR               := $(VENV)/etc/ipython
+export PATH                     := $(VENV)/bin:$(PATH)
+
+.PHONY: setup kernel venv kernelspec warm-up lab test test-cargo test-example test-protocol \
+        test-notebooks test-browser notebooks-html bench fmt lint clean-notebooks
+
+## setup: build the kernel, create .venv, install the kernelspec into it, pre-build dl-core.
+setup: venv kernel kernelspec warm-up
+
+venv: $(VENV)/.requirements-installed
+
+$(VENV)/.requirements-installed: requirements.txt
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+kernel:
+	$(CARGO) build $(CARGO_FLAGS) -p dl-kernel
+
+kernelspec: venv kernel
+	$(KERNEL) install --sys-prefix
+
+warm-up: kernelspec
+	$(KERNEL) warm-up --cache-dir $(VENV)/share/dl-kernel/cache
+
+## lab: JupyterLab on notebooks/, with the Rust (dl-core) kernel.
+lab: setup
+	echo "JupyterLab on http://127.0.0.1:$(LAB_PORT)/lab (the URL with its token follows)"
+	exec $(VENV)/bin/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --port=$(LAB_PORT) \
+	  --ServerApp.root_dir=$(ROOT)/notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
+
+## test: every test. The slow notebook and browser runs are done once each.
+test: setup test-cargo test-example test-protocol test-notebooks test-browser
+	echo "make test: all suites passed"
+
+test-cargo:
+	$(CARGO) test $(CARGO_FLAGS) --workspace
+
+test-example:
+	$(CARGO) run $(CARGO_FLAGS) -p dl-core --example train_and_save
+
+test-protocol:
+	$(PYTHON) -m pytest -q tests/protocol tests/session
+
+test-notebooks:
+	$(PYTHON) tests/notebooks/run_notebooks.py
+
+test-browser:
+	if tests/browser/ensure_chromium.sh; then $(PYTHON) tests/browser/test_jupyterlab.py; fi
+
+## notebooks-html: executed chapters rendered to HTML under build/html, for reading.
+notebooks-html: setup
+	$(PYTHON) tests/notebooks/run_notebooks.py --html $(ROOT)/build/html
+
+fmt:
+	$(CARGO) fmt --all
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy $(CARGO_FLAGS) --workspace --all-targets -- -D warnings
