@@ -1,0 +1,117 @@
+//! The layer contract: every layer is a function `y = f(x; θ)` that knows its own derivative.
+//!
+//! Forward computes `y = f(x; θ)` and remembers what backward needs. Backward receives
+//! `∂L/∂y` and
+//!
+//! ```text
+//! accumulates  ∂L/∂θ += (∂y/∂θ)ᵀ ∂L/∂y   into each Parameter::grad
+//! returns      ∂L/∂x  = (∂y/∂x)ᵀ ∂L/∂y   (the input gradient; saliency maps use it)
+//! ```
+//!
+//! Gradients accumulate until an optimiser (or [`Parameter::zero_grad`]) clears them, as in
+//! PyTorch.
+
+use crate::nn::LayerConfig;
+use crate::tensor::Tensor;
+
+/// A named, trainable tensor and its gradient (same shape).
+///
+/// ```
+/// use dl_core::nn::Parameter;
+/// let mut p = Parameter::new("bias", dl_core::tensor::zeros(&[3]));
+/// p.grad.fill(1.0);
+/// p.zero_grad();
+/// assert_eq!(p.grad.sum(), 0.0);
+/// assert_eq!(p.len(), 3);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Parameter {
+    /// Name inside its layer, e.g. `"weight"` or `"bias"`.
+    pub name: String,
+    /// Current value.
+    pub value: Tensor,
+    /// Accumulated gradient `∂L/∂value`.
+    pub grad: Tensor,
+}
+
+impl Parameter {
+    /// A parameter with a zero gradient of the same shape as `value`.
+    pub fn new(name: &str, value: Tensor) -> Parameter {
+        let grad = Tensor::zeros(value.raw_dim());
+        Parameter {
+            name: name.to_string(),
+            value,
+            grad,
+        }
+    }
+
+    /// Sets the gradient to zero.
+    pub fn zero_grad(&mut self) {
+        self.grad.fill(0.0);
+    }
+
+    /// Number of scalars in the parameter.
+    pub fn len(&self) -> usize {
+        self.value.len()
+    }
+
+    /// True if the parameter holds no scalars.
+    pub fn is_empty(&self) -> bool {
+        self.value.is_empty()
+    }
+}
+
+/// Training or inference: Dropout and BatchNorm behave differently in each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Training: dropout active, batch statistics used and updated.
+    Train,
+    /// Inference: deterministic.
+    Eval,
+}
+
+/// A layer with a hand-written forward and backward pass.
+///
+/// Shapes are batch-first. A layer caches what its backward needs during `forward`
+/// (in both modes, so that input gradients can be taken of a trained model in `Eval` mode).
+///
+/// ```
+/// use dl_core::prelude::*;
+/// dl_core::seed(0);
+/// let mut dense = Dense::new(3, 2);
+/// let x = dl_core::tensor::from_vec(&[4, 3], vec![0.5; 12]);
+/// let y = dense.forward(&x, Mode::Train);
+/// assert_eq!(y.shape(), &[4, 2]);
+/// let dx = dense.backward(&Tensor::ones(y.raw_dim()));
+/// assert_eq!(dx.shape(), &[4, 3]);
+/// assert_eq!(dense.parameters()[1].grad.as_slice().unwrap(), &[4.0, 4.0]); // bias grad = Σ rows
+/// assert_eq!(dense.output_shape(&[4, 3]), vec![4, 2]);
+/// ```
+pub trait Layer: Send {
+    /// Computes the output for a batch and caches what backward needs.
+    fn forward(&mut self, input: &Tensor, mode: Mode) -> Tensor;
+    /// Given `∂L/∂output`, accumulates parameter gradients and returns `∂L/∂input`.
+    ///
+    /// **Panics** if called before `forward`.
+    fn backward(&mut self, grad_output: &Tensor) -> Tensor;
+    /// The trainable parameters, in a fixed order.
+    fn parameters(&self) -> Vec<&Parameter>;
+    /// The trainable parameters, mutably, in the same order as [`Layer::parameters`].
+    fn parameters_mut(&mut self) -> Vec<&mut Parameter>;
+    /// The output shape for an input shape (batch axis included), without computing.
+    fn output_shape(&self, input_shape: &[usize]) -> Vec<usize>;
+    /// The serialisable description of this layer (architecture, not weights).
+    fn config(&self) -> LayerConfig;
+    /// A short lowercase kind name, e.g. `"dense"`; `Sequential` makes it unique (`dense_1`).
+    fn name(&self) -> &str;
+}
+
+/// The tensor cached by `forward`; panics naming `layer` when backward comes before forward.
+///
+/// For layer authors: `let x = cached(&self.input, "Conv2d");`.
+#[track_caller]
+pub fn cached<'a>(cache: &'a Option<Tensor>, layer: &str) -> &'a Tensor {
+    cache
+        .as_ref()
+        .unwrap_or_else(|| panic!("{layer}: backward called before forward"))
+}

@@ -1,0 +1,208 @@
+//! A stack of layers applied in order.
+//!
+//! ```text
+//! forward:   y = f_L(… f_2(f_1(x)))
+//! backward:  g_L = ∂L/∂y;   g_{l-1} = backward_l(g_l)   for l = L … 1;   returns ∂L/∂x = g_0
+//! ```
+//!
+//! Training (`compile`, `fit`, `evaluate`) lives in [`crate::train`]; saving in [`crate::io`].
+
+use crate::nn::{Layer, Mode, Parameter};
+use crate::tensor::Tensor;
+
+/// A model made of layers applied one after another (Keras `Sequential`).
+///
+/// ```
+/// use dl_core::prelude::*;
+/// dl_core::seed(0);
+/// let mut model = Sequential::new()
+///     .add(Dense::new(2, 8))
+///     .add(ReLU::new())
+///     .add(Dense::new(8, 1));
+/// let x = dl_core::tensor::from_vec(&[5, 2], vec![0.1; 10]);
+/// assert_eq!(model.predict(&x).shape(), &[5, 1]);
+/// assert_eq!(model.layer_names(), vec!["dense", "relu", "dense_1"]);
+/// assert_eq!(model.num_parameters(), 2 * 8 + 8 + 8 + 1);
+/// ```
+pub struct Sequential {
+    layers: Vec<Box<dyn Layer>>,
+    names: Vec<String>,
+    pub(crate) compiled: Option<crate::train::Compiled>,
+}
+
+impl Default for Sequential {
+    fn default() -> Self {
+        Sequential::new()
+    }
+}
+
+impl std::fmt::Debug for Sequential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sequential")
+            .field("layers", &self.names)
+            .finish()
+    }
+}
+
+impl Sequential {
+    /// An empty model.
+    pub fn new() -> Sequential {
+        Sequential {
+            layers: Vec::new(),
+            names: Vec::new(),
+            compiled: None,
+        }
+    }
+
+    /// Appends a layer (builder style): `Sequential::new().add(Dense::new(4, 2))`.
+    #[allow(clippy::should_implement_trait)]
+    pub fn add(mut self, layer: impl Layer + 'static) -> Sequential {
+        self.push(Box::new(layer));
+        self
+    }
+
+    /// Appends a boxed layer in place; its name is made unique Keras-style (`dense`, `dense_1`).
+    pub fn push(&mut self, layer: Box<dyn Layer>) {
+        let base = layer.name().to_string();
+        let count = self
+            .names
+            .iter()
+            .filter(|n| **n == base || n.strip_prefix(&format!("{base}_")).is_some_and(|s| s.parse::<usize>().is_ok()))
+            .count();
+        let name = if count == 0 {
+            base
+        } else {
+            format!("{base}_{count}")
+        };
+        self.names.push(name);
+        self.layers.push(layer);
+    }
+
+    /// The layers, in order.
+    pub fn layers(&self) -> &[Box<dyn Layer>] {
+        &self.layers
+    }
+
+    /// The layers, mutably.
+    pub fn layers_mut(&mut self) -> &mut [Box<dyn Layer>] {
+        &mut self.layers
+    }
+
+    /// The unique layer names (`dense`, `relu`, `dense_1`, ...).
+    pub fn layer_names(&self) -> Vec<&str> {
+        self.names.iter().map(|s| s.as_str()).collect()
+    }
+
+    /// Number of layers.
+    pub fn len(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// True if the model has no layers.
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+
+    /// Runs every layer forward.
+    #[track_caller]
+    pub fn forward(&mut self, input: &Tensor, mode: Mode) -> Tensor {
+        let mut x = input.clone();
+        for layer in self.layers.iter_mut() {
+            x = layer.forward(&x, mode);
+        }
+        x
+    }
+
+    /// Runs every layer backward from `∂L/∂output`; returns `∂L/∂input`.
+    #[track_caller]
+    pub fn backward(&mut self, grad_output: &Tensor) -> Tensor {
+        let mut g = grad_output.clone();
+        for layer in self.layers.iter_mut().rev() {
+            g = layer.backward(&g);
+        }
+        g
+    }
+
+    /// Inference on a whole data set in batches of 256, in `Mode::Eval`.
+    #[track_caller]
+    pub fn predict(&mut self, x: &Tensor) -> Tensor {
+        let n = x.shape().first().copied().unwrap_or(0);
+        let batch = 256;
+        if n <= batch {
+            return self.forward(x, Mode::Eval);
+        }
+        let mut parts = Vec::new();
+        let mut start = 0;
+        while start < n {
+            let end = (start + batch).min(n);
+            let xb = x.slice_axis(ndarray::Axis(0), (start..end).into()).to_owned();
+            parts.push(self.forward(&xb, Mode::Eval));
+            start = end;
+        }
+        let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+        ndarray::concatenate(ndarray::Axis(0), &views).expect("same trailing shapes")
+    }
+
+    /// All parameters, layer by layer.
+    pub fn parameters(&self) -> Vec<&Parameter> {
+        self.layers.iter().flat_map(|l| l.parameters()).collect()
+    }
+
+    /// All parameters, mutably, in the same order as [`Sequential::parameters`].
+    pub fn parameters_mut(&mut self) -> Vec<&mut Parameter> {
+        self.layers
+            .iter_mut()
+            .flat_map(|l| l.parameters_mut())
+            .collect()
+    }
+
+    /// Parameters with their full names, e.g. `("dense_1.weight", &p)`.
+    pub fn named_parameters(&self) -> Vec<(String, &Parameter)> {
+        self.layers
+            .iter()
+            .zip(&self.names)
+            .flat_map(|(l, n)| {
+                l.parameters()
+                    .into_iter()
+                    .map(move |p| (format!("{n}.{}", p.name), p))
+            })
+            .collect()
+    }
+
+    /// Total number of trainable scalars.
+    pub fn num_parameters(&self) -> usize {
+        self.parameters().iter().map(|p| p.len()).sum()
+    }
+
+    /// Clears every parameter gradient.
+    pub fn zero_grad(&mut self) {
+        for p in self.parameters_mut() {
+            p.zero_grad();
+        }
+    }
+
+    /// A Keras-like summary table for inputs of `input_shape` (batch axis excluded).
+    ///
+    /// ```
+    /// use dl_core::prelude::*;
+    /// let model = Sequential::new().add(Dense::new(4, 3)).add(Softmax::new());
+    /// let s = model.summary(&[4]);
+    /// assert!(s.contains("dense") && s.contains("(None, 3)") && s.contains("Total params: 15"));
+    /// ```
+    pub fn summary(&self, input_shape: &[usize]) -> String {
+        let mut shape: Vec<usize> = std::iter::once(1).chain(input_shape.iter().copied()).collect();
+        let mut out = String::new();
+        out.push_str(&format!("{:<20} {:<20} {:>10}\n", "Layer", "Output shape", "Params"));
+        out.push_str(&format!("{}\n", "=".repeat(52)));
+        for (layer, name) in self.layers.iter().zip(&self.names) {
+            shape = layer.output_shape(&shape);
+            let dims: Vec<String> = shape[1..].iter().map(|d| d.to_string()).collect();
+            let shown = format!("(None, {})", dims.join(", "));
+            let count: usize = layer.parameters().iter().map(|p| p.len()).sum();
+            out.push_str(&format!("{name:<20} {shown:<20} {count:>10}\n"));
+        }
+        out.push_str(&format!("{}\n", "=".repeat(52)));
+        out.push_str(&format!("Total params: {}\n", self.num_parameters()));
+        out
+    }
+}

@@ -1,0 +1,118 @@
+//! Tensors: n-dimensional `f32` arrays (`ndarray::ArrayD<f32>`), row-major, batch first.
+//!
+//! A batch of `n` samples with `d` features has shape `[n, d]`; images are `[n, c, h, w]`;
+//! sequences are `[n, t, d]`. Helpers here build tensors and check shapes; every shape error
+//! names the operation and both shapes.
+
+use ndarray::{ArrayD, IxDyn};
+
+/// The one tensor type of dl-core.
+pub type Tensor = ArrayD<f32>;
+
+/// Builds a tensor of the given shape from row-major data.
+///
+/// **Panics** if `data.len()` is not the product of `shape`.
+///
+/// ```
+/// let t = dl_core::tensor::from_vec(&[2, 3], vec![1., 2., 3., 4., 5., 6.]);
+/// assert_eq!(t.shape(), &[2, 3]);
+/// assert_eq!(t[[1, 0]], 4.0);
+/// ```
+#[track_caller]
+pub fn from_vec(shape: &[usize], data: Vec<f32>) -> Tensor {
+    let expected: usize = shape.iter().product();
+    assert_eq!(
+        expected,
+        data.len(),
+        "from_vec: shape {shape:?} needs {expected} values, got {}",
+        data.len()
+    );
+    ArrayD::from_shape_vec(IxDyn(shape), data).expect("length checked above")
+}
+
+/// A tensor of zeros.
+///
+/// ```
+/// assert_eq!(dl_core::tensor::zeros(&[2, 2]).sum(), 0.0);
+/// ```
+pub fn zeros(shape: &[usize]) -> Tensor {
+    ArrayD::zeros(IxDyn(shape))
+}
+
+/// A column tensor `[n, 1]` from a slice.
+///
+/// ```
+/// let c = dl_core::tensor::column(&[1.0, 2.0, 3.0]);
+/// assert_eq!(c.shape(), &[3, 1]);
+/// ```
+pub fn column(values: &[f32]) -> Tensor {
+    from_vec(&[values.len(), 1], values.to_vec())
+}
+
+/// Panics unless `a` and `b` have the same shape; the message names `op` and both shapes.
+///
+/// ```should_panic
+/// let a = dl_core::tensor::zeros(&[2, 3]);
+/// let b = dl_core::tensor::zeros(&[3, 2]);
+/// dl_core::tensor::assert_same_shape("mse", &a, &b); // panics: "mse: shapes [2, 3] and [3, 2] differ"
+/// ```
+#[track_caller]
+pub fn assert_same_shape(op: &str, a: &Tensor, b: &Tensor) {
+    assert!(
+        a.shape() == b.shape(),
+        "{op}: shapes {:?} and {:?} differ",
+        a.shape(),
+        b.shape()
+    );
+}
+
+/// Panics unless `t` has `ndim` axes and its last axis has length `last` (if given).
+#[track_caller]
+pub fn assert_input(op: &str, t: &Tensor, min_ndim: usize, last: Option<usize>) {
+    assert!(
+        t.ndim() >= min_ndim,
+        "{op}: expected an input with at least {min_ndim} axes, got shape {:?}",
+        t.shape()
+    );
+    if let Some(last) = last {
+        let got = *t.shape().last().unwrap_or(&0);
+        assert!(
+            got == last,
+            "{op}: expected input shape [.., {last}], got shape {:?}",
+            t.shape()
+        );
+    }
+}
+
+/// Rows `indices` of `t` along the first axis (a mini-batch), as a new tensor.
+///
+/// ```
+/// let t = dl_core::tensor::from_vec(&[3, 1], vec![10., 20., 30.]);
+/// let b = dl_core::tensor::select_rows(&t, &[2, 0]);
+/// assert_eq!(b.as_slice().unwrap(), &[30., 10.]);
+/// ```
+pub fn select_rows(t: &Tensor, indices: &[usize]) -> Tensor {
+    t.select(ndarray::Axis(0), indices)
+}
+
+/// Index of the largest value in each row of a `[n, k]` tensor.
+///
+/// ```
+/// let t = dl_core::tensor::from_vec(&[2, 3], vec![0.1, 0.7, 0.2, 0.9, 0.0, 0.1]);
+/// assert_eq!(dl_core::tensor::argmax_rows(&t), vec![1, 0]);
+/// ```
+#[track_caller]
+pub fn argmax_rows(t: &Tensor) -> Vec<usize> {
+    assert!(t.ndim() == 2, "argmax_rows: expected [n, k], got shape {:?}", t.shape());
+    t.outer_iter()
+        .map(|row| {
+            let mut best = 0;
+            for (i, v) in row.iter().enumerate() {
+                if *v > row[best] {
+                    best = i;
+                }
+            }
+            best
+        })
+        .collect()
+}
