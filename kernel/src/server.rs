@@ -1,0 +1,304 @@
+//! The five sockets and the tasks that serve them.
+//!
+//! - shell (ROUTER): a receive task verifies and decodes, then queues each message for the
+//!   interpreter thread, which runs [`ShellCore`] one request at a time;
+//! - control (ROUTER): its own task running [`ControlCore`], answered while a cell runs;
+//! - stdin (ROUTER): `input_request` out, `input_reply` in;
+//! - iopub (PUB): status and outputs;
+//! - heartbeat (REP): echo.
+//!
+//! Each socket has one sender task draining its queue of the [`Outbox`]. A send error (for
+//! example the `zeromq` crate's ROUTER refusing to send to a peer that has gone, where
+//! libzmq drops silently) is logged, never fatal. A message that fails verification or
+//! decoding is logged and dropped. SIGINT interrupts the running cell instead of killing
+//! the kernel.
+
+use crate::connection::ConnectionInfo;
+use crate::core::{ControlCore, Flow, Outbox, OutboxQueues, Outgoing, ShellCore, StdinBridge};
+use crate::interpreter::Interpreter;
+use crate::messages::InputReply;
+use crate::wire::{self, Message, ReplayGuard, Signer, WireError};
+use bytes::Bytes;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use zeromq::{
+    PubSocket, RepSocket, RouterRecvHalf, RouterSocket, Socket, SocketRecv, SocketSend, ZmqMessage,
+};
+
+/// How many recent signatures are remembered to drop replays.
+const REPLAY_MEMORY: usize = 65_536;
+
+/// Runs the kernel until a `shutdown_request`. The interpreter moves to its own thread.
+pub fn run<I: Interpreter + Send + 'static>(
+    conn: ConnectionInfo,
+    interpreter: I,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("dl-kernel-io")
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(conn, interpreter))
+}
+
+/// Verifies and decodes incoming messages, counting (and rate-limiting the logging of)
+/// the ones dropped.
+struct Inbox {
+    signer: Signer,
+    replays: Mutex<ReplayGuard>,
+    dropped: AtomicU64,
+}
+
+impl Inbox {
+    fn decode(&self, socket: &str, frames: ZmqMessage) -> Option<Message> {
+        let frames: Vec<Bytes> = frames.into_vec();
+        let result = wire::decode(&frames, &self.signer).and_then(|msg| {
+            let signature = wire::split(&frames).map(|f| f.signature.clone())?;
+            match self.replays.lock() {
+                Ok(mut guard) => guard.check(&signature)?,
+                Err(_) => return Err(WireError::Replayed),
+            }
+            Ok(msg)
+        });
+        match result {
+            Ok(msg) => Some(msg),
+            Err(e) => {
+                let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                if n <= 20 || n.is_multiple_of(1000) {
+                    log::warn!("{socket}: dropped a message ({e}); {n} dropped so far");
+                } else {
+                    log::debug!("{socket}: dropped a message ({e})");
+                }
+                None
+            }
+        }
+    }
+}
+
+async fn bind<S: Socket>(
+    mut socket: S,
+    conn: &ConnectionInfo,
+    port: u16,
+    name: &str,
+) -> anyhow::Result<S> {
+    let endpoint = conn.endpoint(port);
+    socket
+        .bind(&endpoint)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot bind {name} on {endpoint}: {e}"))?;
+    Ok(socket)
+}
+
+async fn serve<I: Interpreter + Send + 'static>(
+    conn: ConnectionInfo,
+    interpreter: I,
+) -> anyhow::Result<()> {
+    // First of all: SIGINT must not kill the kernel (jupyter_client signals the whole group).
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+
+    let inbox = Arc::new(Inbox {
+        signer: Signer::new(&conn.signature_scheme, conn.key.as_bytes())?,
+        replays: Mutex::new(ReplayGuard::new(REPLAY_MEMORY)),
+        dropped: AtomicU64::new(0),
+    });
+    if !inbox.signer.is_signing() {
+        log::warn!("the connection file has no key: messages are neither signed nor verified");
+    }
+    let (outbox, queues) = Outbox::new(uuid::Uuid::new_v4().to_string());
+    let stdin_bridge = Arc::new(StdinBridge::default());
+    let (shell_tx, mut shell_rx) = tokio::sync::mpsc::unbounded_channel::<Message>();
+    let (shutdown_tx, mut shutdown_rx) = tokio::sync::mpsc::unbounded_channel::<&'static str>();
+
+    // The interpreter's thread.
+    let stopping = Arc::new(AtomicBool::new(false));
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    {
+        let outbox = outbox.clone();
+        let stdin_bridge = stdin_bridge.clone();
+        let shutdown_tx = shutdown_tx.clone();
+        let stopping = stopping.clone();
+        std::thread::Builder::new()
+            .name("interpreter".into())
+            .spawn(move || {
+                let mut core = ShellCore::new(interpreter, outbox, stdin_bridge);
+                let _ = ready_tx.send((core.kernel_info(), core.interrupter()));
+                core.run(&mut shell_rx, &stopping);
+                let _ = shutdown_tx.send("shell");
+                drop(core); // stops the interpreter (and evcxr's child)
+                let _ = done_tx.send(());
+            })?;
+    }
+    let (kernel_info, interrupter) = ready_rx
+        .await
+        .map_err(|_| anyhow::anyhow!("the interpreter thread died while starting"))?;
+    let control = Arc::new(ControlCore::new(
+        outbox.clone(),
+        kernel_info,
+        interrupter,
+        stdin_bridge.clone(),
+    ));
+
+    let shell = bind(RouterSocket::new(), &conn, conn.shell_port, "shell").await?;
+    let control_socket = bind(RouterSocket::new(), &conn, conn.control_port, "control").await?;
+    let stdin = bind(RouterSocket::new(), &conn, conn.stdin_port, "stdin").await?;
+    let iopub = bind(PubSocket::new(), &conn, conn.iopub_port, "iopub").await?;
+    let heartbeat = bind(RepSocket::new(), &conn, conn.hb_port, "heartbeat").await?;
+    log::info!("listening on {}", conn.endpoint(conn.shell_port));
+
+    let OutboxQueues {
+        shell: shell_out,
+        control: control_out,
+        stdin: stdin_out,
+        iopub: iopub_out,
+    } = queues;
+    let (shell_send, shell_recv) = shell.split();
+    let (control_send, control_recv) = control_socket.split();
+    let (stdin_send, stdin_recv) = stdin.split();
+    let signer = inbox.signer.clone();
+    tokio::spawn(send_loop("shell", shell_send, shell_out, signer.clone()));
+    tokio::spawn(send_loop(
+        "control",
+        control_send,
+        control_out,
+        signer.clone(),
+    ));
+    tokio::spawn(send_loop("stdin", stdin_send, stdin_out, signer.clone()));
+    tokio::spawn(send_loop("iopub", iopub, iopub_out, signer));
+    tokio::spawn(heartbeat_loop(heartbeat));
+    let shell_task = tokio::spawn(shell_loop(shell_recv, inbox.clone(), shell_tx));
+    tokio::spawn(stdin_loop(stdin_recv, inbox.clone(), stdin_bridge.clone()));
+    tokio::spawn(control_loop(
+        control_recv,
+        inbox.clone(),
+        control.clone(),
+        shutdown_tx.clone(),
+    ));
+
+    let why = loop {
+        tokio::select! {
+            _ = sigint.recv() => {
+                log::info!("SIGINT: interrupting the running cell");
+                control.interrupt();
+            }
+            why = shutdown_rx.recv() => break why.unwrap_or("channel closed"),
+        }
+    };
+    log::info!("shutting down ({why})");
+    // Stop a running cell, let the interpreter thread finish, and send what is queued.
+    stopping.store(true, Ordering::SeqCst);
+    shell_task.abort(); // closes the shell queue, waking the interpreter thread
+    control.interrupt();
+    outbox.flush(Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The interpreter thread ends once the shell queue is closed; wait briefly for it to drop
+    // the interpreter so that evcxr's child is stopped cleanly.
+    let _ = tokio::task::spawn_blocking(move || done_rx.recv_timeout(Duration::from_secs(3))).await;
+    Ok(())
+}
+
+/// Signs and sends one socket's queue. Errors are logged and the loop goes on.
+async fn send_loop<S: SocketSend>(
+    name: &'static str,
+    mut socket: S,
+    mut queue: UnboundedReceiver<Outgoing>,
+    signer: Signer,
+) {
+    while let Some(item) = queue.recv().await {
+        match item {
+            Outgoing::Msg(msg) => {
+                let frames = wire::encode(&msg, &signer);
+                let Ok(zmq) = ZmqMessage::try_from(frames) else {
+                    continue;
+                };
+                if let Err(e) = socket.send(zmq).await {
+                    log::warn!("{name}: could not send {}: {e}", msg.msg_type());
+                }
+            }
+            Outgoing::Flush(done) => {
+                let _ = done.send(());
+            }
+        }
+    }
+}
+
+/// Backs off briefly after a receive error so that a broken socket cannot spin a core.
+async fn recv_backoff(name: &str, e: zeromq::ZmqError) {
+    log::debug!("{name}: receive error: {e}");
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+async fn shell_loop(
+    mut socket: RouterRecvHalf,
+    inbox: Arc<Inbox>,
+    queue: UnboundedSender<Message>,
+) {
+    loop {
+        match socket.recv().await {
+            Ok(frames) => {
+                if let Some(msg) = inbox.decode("shell", frames)
+                    && queue.send(msg).is_err()
+                {
+                    return; // the interpreter thread has ended: shutting down
+                }
+            }
+            Err(e) => recv_backoff("shell", e).await,
+        }
+    }
+}
+
+async fn control_loop(
+    mut socket: RouterRecvHalf,
+    inbox: Arc<Inbox>,
+    control: Arc<ControlCore>,
+    shutdown: UnboundedSender<&'static str>,
+) {
+    loop {
+        match socket.recv().await {
+            Ok(frames) => {
+                if let Some(msg) = inbox.decode("control", frames)
+                    && control.handle(&msg) == Flow::Shutdown
+                {
+                    let _ = shutdown.send("shutdown_request");
+                }
+            }
+            Err(e) => recv_backoff("control", e).await,
+        }
+    }
+}
+
+async fn stdin_loop(mut socket: RouterRecvHalf, inbox: Arc<Inbox>, bridge: Arc<StdinBridge>) {
+    loop {
+        match socket.recv().await {
+            Ok(frames) => {
+                let Some(msg) = inbox.decode("stdin", frames) else {
+                    continue;
+                };
+                if msg.msg_type() != "input_reply" {
+                    log::warn!("stdin: unexpected {:?}", msg.msg_type());
+                    continue;
+                }
+                match serde_json::from_value::<InputReply>(serde_json::Value::Object(msg.content)) {
+                    Ok(reply) => bridge.deliver(reply.value),
+                    Err(e) => log::warn!("stdin: bad input_reply: {e}"),
+                }
+            }
+            Err(e) => recv_backoff("stdin", e).await,
+        }
+    }
+}
+
+async fn heartbeat_loop(mut socket: RepSocket) {
+    loop {
+        match socket.recv().await {
+            Ok(ping) => {
+                if let Err(e) = socket.send(ping).await {
+                    log::debug!("heartbeat: {e}");
+                }
+            }
+            Err(e) => recv_backoff("heartbeat", e).await,
+        }
+    }
+}

@@ -1,0 +1,514 @@
+//! The wire layer: ZeroMQ frames ⇄ [`Message`], with HMAC signing and verification.
+//!
+//! A Jupyter message on the wire is a list of frames:
+//!
+//! ```text
+//! [identity...] <IDS|MSG> signature header parent_header metadata content [buffer...]
+//! ```
+//!
+//! The signature is the lowercase hex HMAC-SHA256 of exactly the four frames `header`,
+//! `parent_header`, `metadata` and `content`, in that order (binary buffers are *not*
+//! signed; evcxr_jupyter gets this wrong). Verification is constant-time
+//! (`Mac::verify_slice`).
+//!
+//! Everything here is pure (no sockets, no clock except in [`Header::new`]) so that it can be
+//! unit-tested frame by frame. A message that fails any check is returned as a
+//! [`WireError`]; the caller logs it and drops the message. Nothing here panics on input.
+
+use bytes::Bytes;
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::Sha256;
+use std::collections::{HashSet, VecDeque};
+use std::fmt;
+
+/// The frame that separates routing identities from the message proper.
+pub const DELIMITER: &[u8] = b"<IDS|MSG>";
+
+/// The protocol version this kernel speaks (and writes into every header).
+pub const PROTOCOL_VERSION: &str = "5.3";
+
+/// At most this many identity frames are accepted before the delimiter.
+const MAX_IDENTITIES: usize = 32;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Why a list of frames was not accepted as a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WireError {
+    /// No `<IDS|MSG>` delimiter frame.
+    NoDelimiter,
+    /// Too many identity frames before the delimiter.
+    TooManyIdentities(usize),
+    /// Fewer than the 5 frames (signature + 4 parts) after the delimiter.
+    TooFewFrames(usize),
+    /// The signature does not match (or is not hex, or is missing while a key is set).
+    BadSignature,
+    /// This signature was already seen: a replayed message.
+    Replayed,
+    /// A part is not valid JSON, or not of the expected shape.
+    BadJson {
+        /// Which part: `header`, `parent_header`, `metadata` or `content`.
+        part: &'static str,
+        /// What serde said.
+        reason: String,
+    },
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WireError::NoDelimiter => write!(f, "no <IDS|MSG> delimiter"),
+            WireError::TooManyIdentities(n) => write!(f, "{n} identity frames (too many)"),
+            WireError::TooFewFrames(n) => {
+                write!(f, "{n} frames after the delimiter (need at least 5)")
+            }
+            WireError::BadSignature => write!(f, "bad signature"),
+            WireError::Replayed => write!(f, "replayed signature"),
+            WireError::BadJson { part, reason } => write!(f, "bad {part}: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for WireError {}
+
+/// A message header. Unknown fields are kept (and echoed back in `parent_header`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// Unique id of this message.
+    pub msg_id: String,
+    /// The sender's session id.
+    pub session: String,
+    /// The sender's user name.
+    #[serde(default)]
+    pub username: String,
+    /// ISO 8601 timestamp.
+    #[serde(default)]
+    pub date: String,
+    /// What the message is, e.g. `execute_request`.
+    pub msg_type: String,
+    /// Protocol version of the sender.
+    #[serde(default)]
+    pub version: String,
+    /// Any other header fields, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Header {
+    /// A fresh header for a message this kernel sends.
+    pub fn new(msg_type: &str, session: &str) -> Header {
+        Header {
+            msg_id: uuid::Uuid::new_v4().to_string(),
+            session: session.to_owned(),
+            username: "kernel".to_owned(),
+            date: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            msg_type: msg_type.to_owned(),
+            version: PROTOCOL_VERSION.to_owned(),
+            extra: Map::new(),
+        }
+    }
+}
+
+/// A decoded (or to-be-encoded) message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// Routing identities (ROUTER sockets) or the topic (PUB socket).
+    pub identities: Vec<Bytes>,
+    /// This message's header.
+    pub header: Header,
+    /// The header of the message this one answers; `{}` when none.
+    pub parent_header: Map<String, Value>,
+    /// Free-form metadata.
+    pub metadata: Map<String, Value>,
+    /// The content; always a JSON object.
+    pub content: Map<String, Value>,
+    /// Binary buffers (not signed).
+    pub buffers: Vec<Bytes>,
+}
+
+impl Message {
+    /// The message type, from the header.
+    pub fn msg_type(&self) -> &str {
+        &self.header.msg_type
+    }
+}
+
+/// Signs and verifies with the connection file's key. An empty key disables signing, as
+/// the protocol says (signatures are then empty and not checked).
+#[derive(Clone)]
+pub struct Signer {
+    mac: Option<HmacSha256>,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer")
+            .field("signing", &self.mac.is_some())
+            .finish()
+    }
+}
+
+impl Signer {
+    /// A signer for `scheme` (only `hmac-sha256` is supported) and `key`.
+    pub fn new(scheme: &str, key: &[u8]) -> anyhow::Result<Signer> {
+        if key.is_empty() {
+            return Ok(Signer { mac: None });
+        }
+        if scheme != "hmac-sha256" {
+            anyhow::bail!("unsupported signature scheme {scheme:?} (only hmac-sha256)");
+        }
+        let mac =
+            HmacSha256::new_from_slice(key).map_err(|e| anyhow::anyhow!("bad HMAC key: {e}"))?;
+        Ok(Signer { mac: Some(mac) })
+    }
+
+    /// Whether messages are signed at all.
+    pub fn is_signing(&self) -> bool {
+        self.mac.is_some()
+    }
+
+    fn mac_of(&self, parts: [&[u8]; 4]) -> Option<HmacSha256> {
+        let mut mac = self.mac.clone()?;
+        for part in parts {
+            mac.update(part);
+        }
+        Some(mac)
+    }
+
+    /// The hex signature of the four parts (empty when not signing).
+    pub fn sign(&self, parts: [&[u8]; 4]) -> String {
+        match self.mac_of(parts) {
+            Some(mac) => hex::encode(mac.finalize().into_bytes()),
+            None => String::new(),
+        }
+    }
+
+    /// Checks `signature` (hex, as on the wire) against the four parts in constant time.
+    pub fn verify(&self, signature: &[u8], parts: [&[u8]; 4]) -> Result<(), WireError> {
+        let Some(mac) = self.mac_of(parts) else {
+            return Ok(());
+        };
+        let tag = hex::decode(signature).map_err(|_| WireError::BadSignature)?;
+        mac.verify_slice(&tag).map_err(|_| WireError::BadSignature)
+    }
+}
+
+/// The frames of one message, split but not yet parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frames<'a> {
+    /// Frames before the delimiter.
+    pub identities: &'a [Bytes],
+    /// The hex signature.
+    pub signature: &'a Bytes,
+    /// header, parent_header, metadata, content.
+    pub parts: [&'a Bytes; 4],
+    /// Frames after content.
+    pub buffers: &'a [Bytes],
+}
+
+/// Splits frames at the delimiter and checks their count.
+pub fn split(frames: &[Bytes]) -> Result<Frames<'_>, WireError> {
+    let at = frames
+        .iter()
+        .position(|f| f.as_ref() == DELIMITER)
+        .ok_or(WireError::NoDelimiter)?;
+    if at > MAX_IDENTITIES {
+        return Err(WireError::TooManyIdentities(at));
+    }
+    let rest = &frames[at + 1..];
+    match rest {
+        [signature, header, parent, metadata, content, buffers @ ..] => Ok(Frames {
+            identities: &frames[..at],
+            signature,
+            parts: [header, parent, metadata, content],
+            buffers,
+        }),
+        _ => Err(WireError::TooFewFrames(rest.len())),
+    }
+}
+
+fn parse_object(part: &'static str, bytes: &[u8]) -> Result<Map<String, Value>, WireError> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(WireError::BadJson {
+            part,
+            reason: format!("expected an object, found {}", json_kind(&other)),
+        }),
+        Err(e) => Err(WireError::BadJson {
+            part,
+            reason: e.to_string(),
+        }),
+    }
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Validates, verifies and parses one message. The signature is checked before any JSON is
+/// parsed, so an unsigned message costs one HMAC and nothing else.
+pub fn decode(frames: &[Bytes], signer: &Signer) -> Result<Message, WireError> {
+    let f = split(frames)?;
+    let [h, p, m, c] = f.parts;
+    signer.verify(f.signature, [h, p, m, c])?;
+    let header_map = parse_object("header", h)?;
+    let header: Header =
+        serde_json::from_value(Value::Object(header_map)).map_err(|e| WireError::BadJson {
+            part: "header",
+            reason: e.to_string(),
+        })?;
+    Ok(Message {
+        identities: f.identities.to_vec(),
+        header,
+        parent_header: parse_object("parent_header", p)?,
+        metadata: parse_object("metadata", m)?,
+        content: parse_object("content", c)?,
+        buffers: f.buffers.to_vec(),
+    })
+}
+
+/// Serialises and signs a message into frames.
+pub fn encode(msg: &Message, signer: &Signer) -> Vec<Bytes> {
+    let header = to_json(&msg.header);
+    let parent = to_json(&msg.parent_header);
+    let metadata = to_json(&msg.metadata);
+    let content = to_json(&msg.content);
+    let signature = signer.sign([&header, &parent, &metadata, &content]);
+    let mut frames = Vec::with_capacity(msg.identities.len() + 6 + msg.buffers.len());
+    frames.extend(msg.identities.iter().cloned());
+    frames.push(Bytes::from_static(DELIMITER));
+    frames.push(Bytes::from(signature));
+    frames.extend([header, parent, metadata, content]);
+    frames.extend(msg.buffers.iter().cloned());
+    frames
+}
+
+/// Serialising a map of JSON values or a [`Header`] cannot fail; `{}` is a safe fallback.
+fn to_json<T: Serialize>(value: &T) -> Bytes {
+    Bytes::from(serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec()))
+}
+
+/// Remembers recently seen signatures so that a replayed, correctly signed message is
+/// dropped instead of being executed twice. Bounded: the oldest signatures are forgotten.
+#[derive(Debug)]
+pub struct ReplayGuard {
+    seen: HashSet<Bytes>,
+    order: VecDeque<Bytes>,
+    capacity: usize,
+}
+
+impl ReplayGuard {
+    /// A guard remembering at most `capacity` signatures.
+    pub fn new(capacity: usize) -> ReplayGuard {
+        ReplayGuard {
+            seen: HashSet::new(),
+            order: VecDeque::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Records `signature`; `Err(Replayed)` if it was seen before. Empty signatures
+    /// (signing disabled) are never recorded.
+    pub fn check(&mut self, signature: &Bytes) -> Result<(), WireError> {
+        if signature.is_empty() {
+            return Ok(());
+        }
+        if self.seen.contains(signature) {
+            return Err(WireError::Replayed);
+        }
+        if self.order.len() == self.capacity
+            && let Some(old) = self.order.pop_front()
+        {
+            self.seen.remove(&old);
+        }
+        self.seen.insert(signature.clone());
+        self.order.push_back(signature.clone());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn signer() -> Signer {
+        Signer::new("hmac-sha256", b"secret-key").unwrap()
+    }
+
+    fn sample(msg_type: &str) -> Message {
+        Message {
+            identities: vec![Bytes::from_static(b"peer-1")],
+            header: Header::new(msg_type, "sess"),
+            parent_header: Map::new(),
+            metadata: Map::new(),
+            content: json!({"code": "1 + 1"}).as_object().unwrap().clone(),
+            buffers: vec![],
+        }
+    }
+
+    #[test]
+    fn round_trip_keeps_every_part() {
+        let s = signer();
+        let mut msg = sample("execute_request");
+        msg.buffers.push(Bytes::from_static(b"\x00\x01binary"));
+        msg.header.extra.insert("subshell_id".into(), json!(null));
+        let frames = encode(&msg, &s);
+        assert_eq!(frames[1].as_ref(), DELIMITER);
+        assert_eq!(decode(&frames, &s).unwrap(), msg);
+    }
+
+    #[test]
+    fn signature_is_hmac_sha256_of_the_four_parts_only() {
+        // Reference value computed independently with Python:
+        // hmac.new(b"key", b"{}" b"{}" b"{}" b"{}", hashlib.sha256).hexdigest()
+        let s = Signer::new("hmac-sha256", b"key").unwrap();
+        let sig = s.sign([b"{}", b"{}", b"{}", b"{}"]);
+        assert_eq!(
+            sig,
+            "ca767b02c5bc061ed184a9a029e7f93a7f2f7ed4e8fe74120fc1212f0b008fa3"
+        );
+    }
+
+    #[test]
+    fn buffers_are_not_signed() {
+        let s = signer();
+        let mut frames = encode(&sample("comm_msg"), &s);
+        frames.push(Bytes::from_static(b"added after signing"));
+        let msg = decode(&frames, &s).unwrap();
+        assert_eq!(msg.buffers.len(), 1);
+    }
+
+    #[test]
+    fn tampered_parts_are_rejected() {
+        let s = signer();
+        let frames = encode(&sample("execute_request"), &s);
+        for i in 3..7 {
+            let mut bad = frames.clone();
+            let mut bytes = bad[i].to_vec();
+            bytes.push(b' ');
+            bad[i] = Bytes::from(bytes);
+            assert_eq!(decode(&bad, &s), Err(WireError::BadSignature), "frame {i}");
+        }
+    }
+
+    #[test]
+    fn wrong_key_missing_or_non_hex_signature_is_rejected() {
+        let frames = encode(&sample("execute_request"), &signer());
+        let other = Signer::new("hmac-sha256", b"other").unwrap();
+        assert_eq!(decode(&frames, &other), Err(WireError::BadSignature));
+        for sig in [&b""[..], b"zz", b"00", &[0xff; 64][..]] {
+            let mut bad = frames.clone();
+            bad[2] = Bytes::copy_from_slice(sig);
+            assert_eq!(decode(&bad, &signer()), Err(WireError::BadSignature));
+        }
+    }
+
+    #[test]
+    fn empty_key_disables_signing() {
+        let none = Signer::new("hmac-sha256", b"").unwrap();
+        assert!(!none.is_signing());
+        let frames = encode(&sample("kernel_info_request"), &none);
+        assert!(frames[2].is_empty());
+        assert!(decode(&frames, &none).is_ok());
+    }
+
+    #[test]
+    fn unsupported_scheme_is_refused() {
+        assert!(Signer::new("hmac-md5", b"k").is_err());
+    }
+
+    #[test]
+    fn frame_count_and_delimiter_are_checked() {
+        let s = signer();
+        let frames = encode(&sample("kernel_info_request"), &s);
+        assert_eq!(decode(&[], &s), Err(WireError::NoDelimiter));
+        assert_eq!(decode(&frames[..1], &s), Err(WireError::NoDelimiter));
+        for n in 2..frames.len() {
+            assert_eq!(
+                decode(&frames[..n], &s),
+                Err(WireError::TooFewFrames(n - 2)),
+                "{n} frames"
+            );
+        }
+        let mut many = vec![Bytes::from_static(b"id"); 40];
+        many.extend(frames[1..].iter().cloned());
+        assert_eq!(decode(&many, &s), Err(WireError::TooManyIdentities(40)));
+    }
+
+    fn signed(parts: [&str; 4]) -> Vec<Bytes> {
+        let s = signer();
+        let p = parts.map(|x| Bytes::copy_from_slice(x.as_bytes()));
+        let sig = s.sign([&p[0], &p[1], &p[2], &p[3]]);
+        let mut frames = vec![Bytes::from_static(DELIMITER), Bytes::from(sig)];
+        frames.extend(p);
+        frames
+    }
+
+    #[test]
+    fn bad_json_and_wrong_types_are_rejected_even_when_signed() {
+        let good_header = r#"{"msg_id":"1","session":"s","username":"u","date":"","msg_type":"x","version":"5.3"}"#;
+        let cases: Vec<([&str; 4], &str)> = vec![
+            (["not json", "{}", "{}", "{}"], "header"),
+            (["[]", "{}", "{}", "{}"], "header"),
+            (
+                [
+                    r#"{"msg_id":1,"session":"s","msg_type":"x"}"#,
+                    "{}",
+                    "{}",
+                    "{}",
+                ],
+                "header",
+            ),
+            (
+                [r#"{"session":"s","msg_type":"x"}"#, "{}", "{}", "{}"],
+                "header",
+            ),
+            (
+                [
+                    r#"{"msg_id":"1","session":"s","msg_type":null}"#,
+                    "{}",
+                    "{}",
+                    "{}",
+                ],
+                "header",
+            ),
+            ([good_header, "null", "{}", "{}"], "parent_header"),
+            ([good_header, "{}", "\u{0}", "{}"], "metadata"),
+            ([good_header, "{}", "{}", "\"code\""], "content"),
+            ([good_header, "{}", "{}", "{\"code\": "], "content"),
+        ];
+        for (parts, which) in cases {
+            match decode(&signed(parts), &signer()) {
+                Err(WireError::BadJson { part, .. }) => assert_eq!(part, which, "{parts:?}"),
+                other => panic!("{parts:?} gave {other:?}"),
+            }
+        }
+        assert!(decode(&signed([good_header, "{}", "{}", "{}"]), &signer()).is_ok());
+    }
+
+    #[test]
+    fn replay_guard_drops_repeats_and_forgets_old() {
+        let mut g = ReplayGuard::new(2);
+        let a = Bytes::from_static(b"aa");
+        let b = Bytes::from_static(b"bb");
+        let c = Bytes::from_static(b"cc");
+        assert!(g.check(&a).is_ok());
+        assert_eq!(g.check(&a), Err(WireError::Replayed));
+        assert!(g.check(&b).is_ok());
+        assert!(g.check(&c).is_ok()); // forgets a
+        assert!(g.check(&a).is_ok());
+        assert_eq!(g.check(&c), Err(WireError::Replayed));
+        assert!(g.check(&Bytes::new()).is_ok());
+        assert!(g.check(&Bytes::new()).is_ok());
+    }
+}
