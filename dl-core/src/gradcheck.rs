@@ -99,7 +99,11 @@ pub fn check_layer(layer: &mut dyn Layer, input: &Tensor, mode: Mode, eps: f32) 
     }
     restore(&saved_rng);
     let y = layer.forward(input, mode);
-    assert_eq!(y.shape(), weights.shape(), "check_layer: output shape changed between calls");
+    assert_eq!(
+        y.shape(),
+        weights.shape(),
+        "check_layer: output shape changed between calls"
+    );
     let dx = layer.backward(&weights);
     let param_grads: Vec<(String, Tensor)> = layer
         .parameters()

@@ -103,7 +103,11 @@ pub fn select_rows(t: &Tensor, indices: &[usize]) -> Tensor {
 /// ```
 #[track_caller]
 pub fn argmax_rows(t: &Tensor) -> Vec<usize> {
-    assert!(t.ndim() == 2, "argmax_rows: expected [n, k], got shape {:?}", t.shape());
+    assert!(
+        t.ndim() == 2,
+        "argmax_rows: expected [n, k], got shape {:?}",
+        t.shape()
+    );
     t.outer_iter()
         .map(|row| {
             let mut best = 0;

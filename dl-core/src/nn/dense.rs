@@ -81,8 +81,7 @@ impl Dense {
     /// Flattens leading axes: `[.., in]` → `[rows, in]`.
     fn as_rows<'a>(t: ndarray::ArrayViewD<'a, f32>, width: usize) -> ndarray::ArrayView2<'a, f32> {
         let rows = t.len() / width.max(1);
-        t
-            .into_shape_with_order((rows, width))
+        t.into_shape_with_order((rows, width))
             .expect("standard layout")
     }
 }
@@ -92,13 +91,20 @@ impl Layer for Dense {
     fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
         crate::tensor::assert_input("Dense::forward", input, 1, Some(self.in_features));
         let x = input.as_standard_layout().into_owned();
-        let w = self.weight.value.view().into_dimensionality::<Ix2>().unwrap();
+        let w = self
+            .weight
+            .value
+            .view()
+            .into_dimensionality::<Ix2>()
+            .unwrap();
         let b = self.bias.value.view();
         let y = Dense::as_rows(x.view(), self.in_features).dot(&w) + &b;
         let mut out_shape = input.shape().to_vec();
         *out_shape.last_mut().unwrap() = self.out_features;
         self.input = Some(x);
-        y.into_dyn().into_shape_with_order(IxDyn(&out_shape)).unwrap()
+        y.into_dyn()
+            .into_shape_with_order(IxDyn(&out_shape))
+            .unwrap()
     }
 
     #[track_caller]
@@ -118,7 +124,12 @@ impl Layer for Dense {
         let dw = x2.t().dot(&g2);
         self.weight.grad += &dw.into_dyn();
         self.bias.grad += &g2.sum_axis(Axis(0)).into_dyn();
-        let w = self.weight.value.view().into_dimensionality::<Ix2>().unwrap();
+        let w = self
+            .weight
+            .value
+            .view()
+            .into_dimensionality::<Ix2>()
+            .unwrap();
         let dx = g2.dot(&w.t());
         dx.into_dyn().into_shape_with_order(x.raw_dim()).unwrap()
     }

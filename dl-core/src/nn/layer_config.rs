@@ -5,7 +5,10 @@
 //! [`LayerConfig::build`], then copies the saved values in.
 
 use crate::init::Initializer;
-use crate::nn::{Dense, Dropout, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh};
+use crate::nn::{
+    AvgPool2d, BatchNorm, Conv2d, Dense, Dropout, Embedding, Flatten, Gru, Layer, LeakyReLU, Lstm,
+    MaxPool2d, ReLU, Sigmoid, SimpleRnn, Softmax, Tanh,
+};
 use serde::{Deserialize, Serialize};
 
 /// The serialisable description of one layer. Serialised as `{"type": "Dense", ...}`.
@@ -48,6 +51,88 @@ pub enum LayerConfig {
         /// Probability of zeroing an activation during training.
         rate: f32,
     },
+    /// [`Conv2d`] over NCHW images.
+    Conv2d {
+        /// Input channels.
+        in_channels: usize,
+        /// Output channels (filters).
+        out_channels: usize,
+        /// Window `[kh, kw]`.
+        kernel_size: [usize; 2],
+        /// Step between windows.
+        stride: usize,
+        /// Zeros on every side.
+        padding: usize,
+        /// Weight initialiser.
+        init: Initializer,
+    },
+    /// [`MaxPool2d`].
+    MaxPool2d {
+        /// Square window size.
+        kernel_size: usize,
+        /// Step between windows.
+        stride: usize,
+        /// Padding on every side.
+        padding: usize,
+    },
+    /// [`AvgPool2d`].
+    AvgPool2d {
+        /// Square window size.
+        kernel_size: usize,
+        /// Step between windows.
+        stride: usize,
+        /// Padding on every side.
+        padding: usize,
+    },
+    /// [`Flatten`].
+    Flatten,
+    /// [`BatchNorm`] with its running statistics.
+    BatchNorm {
+        /// Channels (axis 1).
+        num_features: usize,
+        /// Running-statistics momentum.
+        momentum: f32,
+        /// Added to the variance.
+        eps: f32,
+        /// Running means `[num_features]`.
+        running_mean: Vec<f32>,
+        /// Running variances `[num_features]`.
+        running_var: Vec<f32>,
+    },
+    /// [`Embedding`].
+    Embedding {
+        /// Number of token ids.
+        vocab_size: usize,
+        /// Vector length.
+        dim: usize,
+    },
+    /// [`SimpleRnn`].
+    SimpleRnn {
+        /// Input features per step.
+        input_size: usize,
+        /// Hidden units.
+        hidden_size: usize,
+        /// Output every step's state.
+        return_sequences: bool,
+    },
+    /// [`Lstm`].
+    Lstm {
+        /// Input features per step.
+        input_size: usize,
+        /// Hidden units.
+        hidden_size: usize,
+        /// Output every step's state.
+        return_sequences: bool,
+    },
+    /// [`Gru`].
+    Gru {
+        /// Input features per step.
+        input_size: usize,
+        /// Hidden units.
+        hidden_size: usize,
+        /// Output every step's state.
+        return_sequences: bool,
+    },
 }
 
 impl LayerConfig {
@@ -65,6 +150,33 @@ impl LayerConfig {
             LayerConfig::Tanh => Box::new(Tanh::new()),
             LayerConfig::Softmax => Box::new(Softmax::new()),
             LayerConfig::Dropout { rate } => Box::new(Dropout::new(rate)),
+            LayerConfig::Conv2d { in_channels, out_channels, kernel_size: [kh, kw], stride, padding, init } => Box::new(
+                Conv2d::new(in_channels, out_channels, kh)
+                    .with_stride(stride)
+                    .with_padding(padding)
+                    .with_kernel_size(kh, kw)
+                    .with_init(init),
+            ),
+            LayerConfig::MaxPool2d { kernel_size, stride, padding } => {
+                Box::new(MaxPool2d::new(kernel_size).with_stride(stride).with_padding(padding))
+            }
+            LayerConfig::AvgPool2d { kernel_size, stride, padding } => {
+                Box::new(AvgPool2d::new(kernel_size).with_stride(stride).with_padding(padding))
+            }
+            LayerConfig::Flatten => Box::new(Flatten::new()),
+            LayerConfig::BatchNorm { num_features, momentum, eps, ref running_mean, ref running_var } => {
+                Box::new(BatchNorm::from_saved(num_features, momentum, eps, running_mean, running_var))
+            }
+            LayerConfig::Embedding { vocab_size, dim } => Box::new(Embedding::new(vocab_size, dim)),
+            LayerConfig::SimpleRnn { input_size, hidden_size, return_sequences } => {
+                Box::new(SimpleRnn::new(input_size, hidden_size).return_sequences(return_sequences))
+            }
+            LayerConfig::Lstm { input_size, hidden_size, return_sequences } => {
+                Box::new(Lstm::new(input_size, hidden_size).return_sequences(return_sequences))
+            }
+            LayerConfig::Gru { input_size, hidden_size, return_sequences } => {
+                Box::new(Gru::new(input_size, hidden_size).return_sequences(return_sequences))
+            }
         }
     }
 }

@@ -67,7 +67,11 @@ impl Sequential {
         let count = self
             .names
             .iter()
-            .filter(|n| **n == base || n.strip_prefix(&format!("{base}_")).is_some_and(|s| s.parse::<usize>().is_ok()))
+            .filter(|n| {
+                **n == base
+                    || n.strip_prefix(&format!("{base}_"))
+                        .is_some_and(|s| s.parse::<usize>().is_ok())
+            })
             .count();
         let name = if count == 0 {
             base
@@ -135,7 +139,9 @@ impl Sequential {
         let mut start = 0;
         while start < n {
             let end = (start + batch).min(n);
-            let xb = x.slice_axis(ndarray::Axis(0), (start..end).into()).to_owned();
+            let xb = x
+                .slice_axis(ndarray::Axis(0), (start..end).into())
+                .to_owned();
             parts.push(self.forward(&xb, Mode::Eval));
             start = end;
         }
@@ -190,9 +196,14 @@ impl Sequential {
     /// assert!(s.contains("dense") && s.contains("(None, 3)") && s.contains("Total params: 15"));
     /// ```
     pub fn summary(&self, input_shape: &[usize]) -> String {
-        let mut shape: Vec<usize> = std::iter::once(1).chain(input_shape.iter().copied()).collect();
+        let mut shape: Vec<usize> = std::iter::once(1)
+            .chain(input_shape.iter().copied())
+            .collect();
         let mut out = String::new();
-        out.push_str(&format!("{:<20} {:<20} {:>10}\n", "Layer", "Output shape", "Params"));
+        out.push_str(&format!(
+            "{:<20} {:<20} {:>10}\n",
+            "Layer", "Output shape", "Params"
+        ));
         out.push_str(&format!("{}\n", "=".repeat(52)));
         for (layer, name) in self.layers.iter().zip(&self.names) {
             shape = layer.output_shape(&shape);

@@ -1,0 +1,317 @@
+//! Figures drawn with plotters, rendered to PNG and SVG, shown inline or saved to a file.
+//!
+//! A [`Figure`] is a description (series, heat-map values, images); rendering happens when it
+//! is shown or saved. Text uses the bundled DejaVu Sans font (registered with plotters'
+//! `ab_glyph` backend), so no system font is needed; plotters' `ttf` feature must stay off.
+//!
+//! Notebooks show PNG (SVG is not rendered in untrusted notebooks), with SVG beside it.
+
+mod decision_boundary;
+mod fit_line;
+mod heatmap;
+mod histogram;
+mod image_grid;
+mod line;
+mod png_encode;
+mod scatter;
+mod xy;
+
+pub use decision_boundary::decision_boundary;
+pub use fit_line::fit_line;
+pub use heatmap::{confusion_matrix_plot, heatmap};
+pub use histogram::histogram;
+pub use image_grid::image_grid;
+pub use line::line_plot;
+pub use scatter::scatter_by_class;
+
+use crate::display::{MimeBundle, Show};
+use crate::error::{DlError, Result};
+use ndarray::Array2;
+use plotters::prelude::*;
+use std::path::Path;
+use std::sync::Once;
+
+/// The font family name every figure uses.
+pub(crate) const FONT: &str = "sans-serif";
+
+/// Registers the bundled DejaVu Sans with plotters (once per process).
+pub(crate) fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
+        let _ = plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold());
+    });
+}
+
+/// Ten distinguishable colours (matplotlib's "tab10").
+pub(crate) const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// How one series is drawn.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum SeriesStyle {
+    Line,
+    Points,
+    /// Bars from y = 0, each `width` wide, centred on x.
+    Bars {
+        width: f32,
+    },
+}
+
+/// One named data series of an x–y chart.
+#[derive(Clone, Debug)]
+pub(crate) struct Series {
+    pub name: String,
+    pub style: SeriesStyle,
+    pub xs: Vec<f32>,
+    pub ys: Vec<f32>,
+    pub color: usize,
+}
+
+/// Class regions behind an x–y chart (decision boundaries): `classes[row][col]` over a grid.
+#[derive(Clone, Debug)]
+pub(crate) struct Regions {
+    pub x_range: (f32, f32),
+    pub y_range: (f32, f32),
+    pub classes: Array2<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Content {
+    Xy {
+        series: Vec<Series>,
+        regions: Option<Regions>,
+    },
+    Heatmap {
+        values: Array2<f32>,
+        row_labels: Vec<String>,
+        col_labels: Vec<String>,
+    },
+    Images {
+        images: Vec<Array2<f32>>,
+        labels: Vec<String>,
+        cols: usize,
+    },
+}
+
+/// A figure: build it with the chart functions (`line_plot`, `scatter_by_class`, ...) or
+/// [`Figure::new`] plus [`Figure::line`] / [`Figure::scatter`], then `show()` or `save(path)`.
+///
+/// ```
+/// use dl_core::prelude::*;
+/// let fig = Figure::new("Squares")
+///     .x_label("x")
+///     .y_label("x²")
+///     .line("x²", &[0.0, 1.0, 2.0], &[0.0, 1.0, 4.0])
+///     .scatter("samples", &[0.5, 1.5], &[0.3, 2.1]);
+/// let png = fig.to_png().unwrap();
+/// assert_eq!(&png[1..4], b"PNG");
+/// assert!(fig.to_svg().unwrap().contains("<svg"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Figure {
+    pub(crate) title: String,
+    pub(crate) x_label: String,
+    pub(crate) y_label: String,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) content: Content,
+}
+
+impl Figure {
+    /// An empty x–y figure with a title (640 × 400 pixels).
+    pub fn new(title: &str) -> Figure {
+        Figure::with_content(
+            title,
+            Content::Xy {
+                series: Vec::new(),
+                regions: None,
+            },
+        )
+    }
+
+    pub(crate) fn with_content(title: &str, content: Content) -> Figure {
+        Figure {
+            title: title.to_string(),
+            x_label: String::new(),
+            y_label: String::new(),
+            width: 640,
+            height: 400,
+            content,
+        }
+    }
+
+    /// Sets the x-axis label.
+    pub fn x_label(mut self, label: &str) -> Figure {
+        self.x_label = label.to_string();
+        self
+    }
+
+    /// Sets the y-axis label.
+    pub fn y_label(mut self, label: &str) -> Figure {
+        self.y_label = label.to_string();
+        self
+    }
+
+    /// Sets the size in pixels.
+    pub fn size(mut self, width: u32, height: u32) -> Figure {
+        self.width = width.max(50);
+        self.height = height.max(50);
+        self
+    }
+
+    pub(crate) fn push_series(
+        mut self,
+        name: &str,
+        style: SeriesStyle,
+        xs: &[f32],
+        ys: &[f32],
+    ) -> Figure {
+        assert_eq!(
+            xs.len(),
+            ys.len(),
+            "Figure: series {name:?} has {} x values but {} y values",
+            xs.len(),
+            ys.len()
+        );
+        if let Content::Xy { series, .. } = &mut self.content {
+            let color = series.len() % PALETTE.len();
+            series.push(Series {
+                name: name.to_string(),
+                style,
+                xs: xs.to_vec(),
+                ys: ys.to_vec(),
+                color,
+            });
+        } else {
+            panic!("Figure: cannot add an x–y series {name:?} to a heat map or image grid");
+        }
+        self
+    }
+
+    /// Adds a line series (legend entry `name`; an empty name has no legend entry).
+    ///
+    /// **Panics** if `xs` and `ys` differ in length.
+    #[track_caller]
+    pub fn line(self, name: &str, xs: &[f32], ys: &[f32]) -> Figure {
+        self.push_series(name, SeriesStyle::Line, xs, ys)
+    }
+
+    /// Adds a series of points.
+    ///
+    /// **Panics** if `xs` and `ys` differ in length.
+    #[track_caller]
+    pub fn scatter(self, name: &str, xs: &[f32], ys: &[f32]) -> Figure {
+        self.push_series(name, SeriesStyle::Points, xs, ys)
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: DrawingArea<DB, plotters::coord::Shift>,
+    ) -> Result<()> {
+        register_fonts();
+        let result = match &self.content {
+            Content::Xy { series, regions } => xy::draw_xy(self, series, regions.as_ref(), &root),
+            Content::Heatmap {
+                values,
+                row_labels,
+                col_labels,
+            } => heatmap::draw_heatmap(self, values, row_labels, col_labels, &root),
+            Content::Images {
+                images,
+                labels,
+                cols,
+            } => image_grid::draw_labels(self, images.len(), labels, *cols, &root),
+        };
+        result.map_err(|e| DlError::Plot(e.to_string()))?;
+        root.present().map_err(|e| DlError::Plot(e.to_string()))
+    }
+
+    /// Renders to an SVG document.
+    pub fn to_svg(&self) -> Result<String> {
+        if let Content::Images { .. } = self.content {
+            // Pixels as <rect>s would be huge: embed the PNG instead.
+            let png = self.to_png()?;
+            return Ok(format!(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\
+                 <image width=\"{w}\" height=\"{h}\" href=\"data:image/png;base64,{}\"/></svg>",
+                crate::display::base64_encode(&png),
+                w = self.width,
+                h = self.height
+            ));
+        }
+        let mut svg = String::new();
+        {
+            let root =
+                SVGBackend::with_string(&mut svg, (self.width, self.height)).into_drawing_area();
+            self.draw(root)?;
+        }
+        Ok(svg)
+    }
+
+    /// Renders to PNG bytes (RGB, 8 bits).
+    pub fn to_png(&self) -> Result<Vec<u8>> {
+        let (w, h) = (self.width, self.height);
+        let mut rgb = vec![255u8; (w * h * 3) as usize];
+        if let Content::Images { images, cols, .. } = &self.content {
+            image_grid::paint_images(self, images, *cols, &mut rgb);
+        }
+        {
+            let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+            self.draw(root)?;
+        }
+        png_encode::encode_rgb(&rgb, w, h)
+    }
+
+    /// Saves as PNG or SVG, chosen by the file extension (`.png` or `.svg`).
+    ///
+    /// ```
+    /// use dl_core::prelude::*;
+    /// let path = std::env::temp_dir().join("dl_core_doc_figure.svg");
+    /// line_plot("loss", &[("train", &[1.0, 0.5, 0.2])]).save(&path).unwrap();
+    /// assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
+    /// ```
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase());
+        let bytes = match ext.as_deref() {
+            Some("png") => self.to_png()?,
+            Some("svg") => self.to_svg()?.into_bytes(),
+            _ => {
+                return Err(DlError::format(
+                    path,
+                    "unknown figure format: use a .png or .svg file name",
+                ));
+            }
+        };
+        std::fs::write(path, bytes).map_err(|e| DlError::io(path, e))
+    }
+}
+
+impl Show for Figure {
+    fn mime_bundle(&self) -> MimeBundle {
+        let text = format!("<Figure {}x{} \"{}\">", self.width, self.height, self.title);
+        let mut bundle = MimeBundle::text(&text);
+        match self.to_png() {
+            Ok(png) => bundle = bundle.with_png(&png, self.width, self.height),
+            Err(e) => return MimeBundle::text(&format!("{text}: {e}")),
+        }
+        if let Ok(svg) = self.to_svg() {
+            bundle = bundle.with_svg(&svg);
+        }
+        bundle
+    }
+}
