@@ -1,0 +1,121 @@
+//! 2-D average pooling over NCHW images (Keras `AveragePooling2D`, PyTorch `AvgPool2d`).
+//!
+//! ```text
+//! y[n, c, oy, ox] = (1/k²) Σ_{i<k, j<k} x[n, c, oy·s − p + i, ox·s − p + j]     (padding counts as 0)
+//! ∂L/∂x[n, c, y, x] = Σ over the windows containing (y, x) of ∂L/∂y / k²
+//! ```
+
+use crate::nn::max_pool2d::pool_geometry;
+use crate::nn::{Layer, LayerConfig, Mode, Parameter};
+use crate::ops::im2col::Geometry;
+use crate::ops::pool::{avg_pool_backward, avg_pool_forward};
+use crate::tensor::Tensor;
+use ndarray::IxDyn;
+
+/// Average pooling with a square `kernel_size` window; the stride defaults to the window size.
+///
+/// ```
+/// use dl_core::prelude::*;
+/// let mut pool = AvgPool2d::new(2);
+/// let x = dl_core::tensor::from_vec(&[1, 1, 2, 2], vec![1.0, 4.0, 3.0, 2.0]);
+/// assert_eq!(pool.forward(&x, Mode::Train).as_slice().unwrap(), &[2.5]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct AvgPool2d {
+    kernel_size: usize,
+    stride: usize,
+    padding: usize,
+    input_shape: Option<Vec<usize>>,
+}
+
+impl AvgPool2d {
+    /// Pooling over `kernel_size × kernel_size` windows with stride `kernel_size`, no padding.
+    pub fn new(kernel_size: usize) -> AvgPool2d {
+        assert!(kernel_size > 0, "AvgPool2d: kernel_size must be positive");
+        AvgPool2d { kernel_size, stride: kernel_size, padding: 0, input_shape: None }
+    }
+
+    /// The same layer with another stride.
+    pub fn with_stride(mut self, stride: usize) -> AvgPool2d {
+        assert!(stride > 0, "AvgPool2d: stride must be positive");
+        self.stride = stride;
+        self
+    }
+
+    /// The same layer with zero `padding` on every side (included in the divisor).
+    pub fn with_padding(mut self, padding: usize) -> AvgPool2d {
+        self.padding = padding;
+        self
+    }
+
+    #[track_caller]
+    fn geometry(&self, op: &str, shape: &[usize]) -> Geometry {
+        pool_geometry(op, shape, self.kernel_size, self.stride, self.padding)
+    }
+}
+
+impl Layer for AvgPool2d {
+    #[track_caller]
+    fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
+        let g = self.geometry("AvgPool2d::forward", input.shape());
+        let x = input.as_standard_layout();
+        let mut y = Tensor::zeros(IxDyn(&self.output_shape(input.shape())));
+        avg_pool_forward(x.as_slice().expect("standard layout"), &g, y.as_slice_mut().expect("fresh"));
+        self.input_shape = Some(input.shape().to_vec());
+        y
+    }
+
+    #[track_caller]
+    fn backward(&mut self, grad_output: &Tensor) -> Tensor {
+        let shape = self.input_shape.clone().unwrap_or_else(|| panic!("AvgPool2d: backward called before forward"));
+        let g = self.geometry("AvgPool2d::backward", &shape);
+        let expected = self.output_shape(&shape);
+        assert!(
+            grad_output.shape() == expected.as_slice(),
+            "AvgPool2d::backward: grad_output shape {:?} does not match output shape {expected:?}",
+            grad_output.shape()
+        );
+        let gy = grad_output.as_standard_layout();
+        let mut dx = Tensor::zeros(IxDyn(&shape));
+        avg_pool_backward(gy.as_slice().expect("standard layout"), &g, dx.as_slice_mut().expect("fresh"));
+        dx
+    }
+
+    fn parameters(&self) -> Vec<&Parameter> {
+        vec![]
+    }
+
+    fn parameters_mut(&mut self) -> Vec<&mut Parameter> {
+        vec![]
+    }
+
+    #[track_caller]
+    fn output_shape(&self, input_shape: &[usize]) -> Vec<usize> {
+        let g = self.geometry("AvgPool2d::output_shape", input_shape);
+        vec![input_shape[0], input_shape[1], g.out_h(), g.out_w()]
+    }
+
+    fn config(&self) -> LayerConfig {
+        LayerConfig::AvgPool2d { kernel_size: self.kernel_size, stride: self.stride, padding: self.padding }
+    }
+
+    fn name(&self) -> &str {
+        "avg_pool2d"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::check_layer;
+
+    #[test]
+    fn gradients_match_central_differences() {
+        for (k, s, p) in [(2, 2, 0), (3, 2, 1), (2, 1, 0)] {
+            crate::seed(6);
+            let x = crate::init::normal(&[2, 3, 5, 6], 0.0, 1.0);
+            check_layer(&mut AvgPool2d::new(k).with_stride(s).with_padding(p), &x, Mode::Train, 1e-2)
+                .assert_within(1e-2);
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! 2-D convolution layer over NCHW images (Keras `Conv2D`, PyTorch `Conv2d`).
+//!
+//! ```text
+//! y[n, o, oy, ox] = b[o] + Σ_{c, i, j} W[o, c, i, j] · x[n, c, oy·s − p + i, ox·s − p + j]
+//! x: [n, c, h, w]   W: [oc, c, kh, kw]   b: [oc]   y: [n, oc, (h + 2p − kh)/s + 1, (w + 2p − kw)/s + 1]
+//! ```
+//!
+//! Computed as im2col + one matrix product per image, in parallel over the batch; backward is
+//! the adjoint (see [`crate::ops::conv`]). The unrolled columns are kept from forward to
+//! backward in a buffer the layer reuses from batch to batch.
+
+use crate::init::Initializer;
+use crate::nn::{Layer, LayerConfig, Mode, Parameter};
+use crate::ops::conv::{conv2d_backward, conv2d_forward};
+use crate::ops::im2col::Geometry;
+use crate::tensor::Tensor;
+use ndarray::IxDyn;
+
+/// A 2-D convolution with `out_channels` filters of `kernel_h × kernel_w` over `in_channels`.
+///
+/// Keras' `Conv2D(32, (3, 3), activation="relu")` on 1-channel images is
+/// `Conv2d::new(1, 32, 3)` followed by `ReLU::new()`. Weights are Glorot-uniform with
+/// `fan_in = c·kh·kw`, `fan_out = oc·kh·kw` (Keras' default), biases zero.
+///
+/// ```
+/// use dl_core::prelude::*;
+/// dl_core::seed(0);
+/// let mut conv = Conv2d::new(1, 4, 3).with_padding(1);
+/// let x = dl_core::init::normal(&[2, 1, 5, 5], 0.0, 1.0);
+/// let y = conv.forward(&x, Mode::Train);
+/// assert_eq!(y.shape(), &[2, 4, 5, 5]);
+/// let dx = conv.backward(&y);
+/// assert_eq!(dx.shape(), x.shape());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Conv2d {
+    in_channels: usize,
+    out_channels: usize,
+    kernel_h: usize,
+    kernel_w: usize,
+    stride: usize,
+    padding: usize,
+    init: Initializer,
+    weight: Parameter,
+    bias: Parameter,
+    /// im2col columns of the last forward batch, `[n, c·kh·kw, oh·ow]`.
+    cols: Vec<f32>,
+    /// Shape of the last forward input, while `cols` is valid for backward.
+    input_shape: Option<Vec<usize>>,
+}
+
+impl Conv2d {
+    /// A convolution from `in_channels` to `out_channels` with a square `kernel_size` window,
+    /// stride 1 and no padding (Keras' `padding="valid"`).
+    pub fn new(in_channels: usize, out_channels: usize, kernel_size: usize) -> Conv2d {
+        Conv2d::build(in_channels, out_channels, (kernel_size, kernel_size), 1, 0, Initializer::GlorotUniform)
+    }
+
+    fn build(
+        in_channels: usize,
+        out_channels: usize,
+        (kernel_h, kernel_w): (usize, usize),
+        stride: usize,
+        padding: usize,
+        init: Initializer,
+    ) -> Conv2d {
+        assert!(stride > 0, "Conv2d: stride must be positive");
+        let area = kernel_h * kernel_w;
+        let w = init.tensor(
+            &[out_channels, in_channels, kernel_h, kernel_w],
+            in_channels * area,
+            out_channels * area,
+        );
+        Conv2d {
+            in_channels,
+            out_channels,
+            kernel_h,
+            kernel_w,
+            stride,
+            padding,
+            init,
+            weight: Parameter::new("weight", w),
+            bias: Parameter::new("bias", Tensor::zeros(IxDyn(&[out_channels]))),
+            cols: Vec::new(),
+            input_shape: None,
+        }
+    }
+
+    /// The same layer with a rectangular `kernel_h × kernel_w` window (new weights).
+    pub fn with_kernel_size(self, kernel_h: usize, kernel_w: usize) -> Conv2d {
+        Conv2d::build(self.in_channels, self.out_channels, (kernel_h, kernel_w), self.stride, self.padding, self.init)
+    }
+
+    /// The same layer with step `stride` between windows.
+    pub fn with_stride(mut self, stride: usize) -> Conv2d {
+        assert!(stride > 0, "Conv2d: stride must be positive");
+        self.stride = stride;
+        self
+    }
+
+    /// The same layer with `padding` zeros on every side (`kernel_size / 2` keeps the size, as
+    /// Keras' `padding="same"` does for odd kernels and stride 1).
+    pub fn with_padding(mut self, padding: usize) -> Conv2d {
+        self.padding = padding;
+        self
+    }
+
+    /// The same layer with weights drawn again from `init`.
+    pub fn with_init(self, init: Initializer) -> Conv2d {
+        Conv2d::build(self.in_channels, self.out_channels, (self.kernel_h, self.kernel_w), self.stride, self.padding, init)
+    }
+
+    /// The filters `[out_channels, in_channels, kernel_h, kernel_w]`.
+    pub fn weight(&self) -> &Parameter {
+        &self.weight
+    }
+    /// The filters, mutably.
+    pub fn weight_mut(&mut self) -> &mut Parameter {
+        &mut self.weight
+    }
+    /// The bias `[out_channels]`.
+    pub fn bias(&self) -> &Parameter {
+        &self.bias
+    }
+    /// The bias, mutably.
+    pub fn bias_mut(&mut self) -> &mut Parameter {
+        &mut self.bias
+    }
+
+    #[track_caller]
+    fn geometry(&self, op: &str, shape: &[usize]) -> Geometry {
+        assert!(
+            shape.len() == 4 && shape[1] == self.in_channels,
+            "{op}: expected input [n, {}, h, w], got shape {shape:?}",
+            self.in_channels
+        );
+        let g = Geometry {
+            channels: self.in_channels,
+            height: shape[2],
+            width: shape[3],
+            kernel_h: self.kernel_h,
+            kernel_w: self.kernel_w,
+            stride: self.stride,
+            padding: self.padding,
+        };
+        assert!(
+            g.fits(),
+            "{op}: a {}×{} kernel with padding {} does not fit input shape {shape:?}",
+            self.kernel_h,
+            self.kernel_w,
+            self.padding
+        );
+        g
+    }
+}
+
+impl Layer for Conv2d {
+    #[track_caller]
+    fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
+        let g = self.geometry("Conv2d::forward", input.shape());
+        let n = input.shape()[0];
+        let x = input.as_standard_layout();
+        self.cols.resize(n * g.patch_len() * g.out_len(), 0.0);
+        let mut y = Tensor::zeros(IxDyn(&[n, self.out_channels, g.out_h(), g.out_w()]));
+        conv2d_forward(
+            x.as_slice().expect("standard layout"),
+            &g,
+            self.weight.value.as_slice().expect("own parameter"),
+            self.bias.value.as_slice().expect("own parameter"),
+            self.out_channels,
+            &mut self.cols,
+            y.as_slice_mut().expect("fresh array"),
+        );
+        self.input_shape = Some(input.shape().to_vec());
+        y
+    }
+
+    #[track_caller]
+    fn backward(&mut self, grad_output: &Tensor) -> Tensor {
+        let shape = self
+            .input_shape
+            .take()
+            .unwrap_or_else(|| panic!("Conv2d: backward called before forward"));
+        let g = self.geometry("Conv2d::backward", &shape);
+        let expected = self.output_shape(&shape);
+        assert!(
+            grad_output.shape() == expected.as_slice(),
+            "Conv2d::backward: grad_output shape {:?} does not match output shape {expected:?}",
+            grad_output.shape()
+        );
+        let gy = grad_output.as_standard_layout();
+        let mut dx = Tensor::zeros(IxDyn(&shape));
+        conv2d_backward(
+            gy.as_slice().expect("standard layout"),
+            &g,
+            self.weight.value.as_slice().expect("own parameter"),
+            self.out_channels,
+            &mut self.cols,
+            self.weight.grad.as_slice_mut().expect("own parameter"),
+            self.bias.grad.as_slice_mut().expect("own parameter"),
+            dx.as_slice_mut().expect("fresh array"),
+        );
+        dx
+    }
+
+    fn parameters(&self) -> Vec<&Parameter> {
+        vec![&self.weight, &self.bias]
+    }
+
+    fn parameters_mut(&mut self) -> Vec<&mut Parameter> {
+        vec![&mut self.weight, &mut self.bias]
+    }
+
+    #[track_caller]
+    fn output_shape(&self, input_shape: &[usize]) -> Vec<usize> {
+        let g = self.geometry("Conv2d::output_shape", input_shape);
+        vec![input_shape[0], self.out_channels, g.out_h(), g.out_w()]
+    }
+
+    fn config(&self) -> LayerConfig {
+        LayerConfig::Conv2d {
+            in_channels: self.in_channels,
+            out_channels: self.out_channels,
+            kernel_size: [self.kernel_h, self.kernel_w],
+            stride: self.stride,
+            padding: self.padding,
+            init: self.init,
+        }
+    }
+
+    fn name(&self) -> &str {
+        "conv2d"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::check_layer;
+
+    #[test]
+    fn gradients_match_central_differences() {
+        for (stride, padding) in [(1, 0), (2, 1), (1, 2)] {
+            crate::seed(4);
+            let mut conv = Conv2d::new(2, 3, 3).with_stride(stride).with_padding(padding);
+            let x = crate::init::normal(&[2, 2, 6, 5], 0.0, 1.0);
+            check_layer(&mut conv, &x, Mode::Train, 1e-2).assert_within(1e-2);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "Conv2d::forward: expected input [n, 3, h, w], got shape [2, 1, 8, 8]")]
+    fn wrong_channels_name_both_shapes() {
+        Conv2d::new(3, 4, 3).forward(&crate::tensor::zeros(&[2, 1, 8, 8]), Mode::Eval);
+    }
+}

@@ -1,0 +1,145 @@
+//! 2-D max pooling over NCHW images (Keras `MaxPooling2D`, PyTorch `MaxPool2d`).
+//!
+//! ```text
+//! y[n, c, oy, ox] = max_{i<k, j<k} x[n, c, oy·s − p + i, ox·s − p + j]
+//! ∂L/∂x = ∂L/∂y routed to the position of each maximum (all other inputs get 0)
+//! x: [n, c, h, w]   y: [n, c, (h + 2p − k)/s + 1, (w + 2p − k)/s + 1]
+//! ```
+
+use crate::nn::{Layer, LayerConfig, Mode, Parameter};
+use crate::ops::im2col::Geometry;
+use crate::ops::pool::{max_pool_backward, max_pool_forward};
+use crate::tensor::Tensor;
+use ndarray::IxDyn;
+
+/// Max pooling with a square `kernel_size` window; the stride defaults to the window size.
+///
+/// ```
+/// use dl_core::prelude::*;
+/// let mut pool = MaxPool2d::new(2);
+/// let x = dl_core::tensor::from_vec(&[1, 1, 2, 2], vec![1.0, 4.0, 3.0, 2.0]);
+/// assert_eq!(pool.forward(&x, Mode::Train).as_slice().unwrap(), &[4.0]);
+/// let dx = pool.backward(&dl_core::tensor::from_vec(&[1, 1, 1, 1], vec![1.0]));
+/// assert_eq!(dx.as_slice().unwrap(), &[0.0, 1.0, 0.0, 0.0]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct MaxPool2d {
+    kernel_size: usize,
+    stride: usize,
+    padding: usize,
+    argmax: Vec<u32>,
+    input_shape: Option<Vec<usize>>,
+}
+
+impl MaxPool2d {
+    /// Pooling over `kernel_size × kernel_size` windows with stride `kernel_size`, no padding.
+    pub fn new(kernel_size: usize) -> MaxPool2d {
+        assert!(kernel_size > 0, "MaxPool2d: kernel_size must be positive");
+        MaxPool2d { kernel_size, stride: kernel_size, padding: 0, argmax: Vec::new(), input_shape: None }
+    }
+
+    /// The same layer with another stride.
+    pub fn with_stride(mut self, stride: usize) -> MaxPool2d {
+        assert!(stride > 0, "MaxPool2d: stride must be positive");
+        self.stride = stride;
+        self
+    }
+
+    /// The same layer with `padding` (treated as −∞) on every side.
+    pub fn with_padding(mut self, padding: usize) -> MaxPool2d {
+        self.padding = padding;
+        self
+    }
+
+    #[track_caller]
+    fn geometry(&self, op: &str, shape: &[usize]) -> Geometry {
+        pool_geometry(op, shape, self.kernel_size, self.stride, self.padding)
+    }
+}
+
+/// The window geometry of a pooling layer over `[n, c, h, w]`, with shape checks.
+#[track_caller]
+pub(crate) fn pool_geometry(op: &str, shape: &[usize], kernel: usize, stride: usize, padding: usize) -> Geometry {
+    assert!(shape.len() == 4, "{op}: expected input [n, c, h, w], got shape {shape:?}");
+    let g = Geometry {
+        channels: shape[1],
+        height: shape[2],
+        width: shape[3],
+        kernel_h: kernel,
+        kernel_w: kernel,
+        stride,
+        padding,
+    };
+    assert!(g.fits(), "{op}: a {kernel}×{kernel} window does not fit input shape {shape:?}");
+    g
+}
+
+impl Layer for MaxPool2d {
+    #[track_caller]
+    fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
+        let g = self.geometry("MaxPool2d::forward", input.shape());
+        let out = self.output_shape(input.shape());
+        let x = input.as_standard_layout();
+        let mut y = Tensor::zeros(IxDyn(&out));
+        self.argmax.resize(y.len(), 0);
+        max_pool_forward(x.as_slice().expect("standard layout"), &g, y.as_slice_mut().expect("fresh"), &mut self.argmax);
+        self.input_shape = Some(input.shape().to_vec());
+        y
+    }
+
+    #[track_caller]
+    fn backward(&mut self, grad_output: &Tensor) -> Tensor {
+        let shape = self.input_shape.clone().unwrap_or_else(|| panic!("MaxPool2d: backward called before forward"));
+        let g = self.geometry("MaxPool2d::backward", &shape);
+        let expected = self.output_shape(&shape);
+        assert!(
+            grad_output.shape() == expected.as_slice(),
+            "MaxPool2d::backward: grad_output shape {:?} does not match output shape {expected:?}",
+            grad_output.shape()
+        );
+        let gy = grad_output.as_standard_layout();
+        let mut dx = Tensor::zeros(IxDyn(&shape));
+        max_pool_backward(gy.as_slice().expect("standard layout"), &self.argmax, &g, dx.as_slice_mut().expect("fresh"));
+        dx
+    }
+
+    fn parameters(&self) -> Vec<&Parameter> {
+        vec![]
+    }
+
+    fn parameters_mut(&mut self) -> Vec<&mut Parameter> {
+        vec![]
+    }
+
+    #[track_caller]
+    fn output_shape(&self, input_shape: &[usize]) -> Vec<usize> {
+        let g = self.geometry("MaxPool2d::output_shape", input_shape);
+        vec![input_shape[0], input_shape[1], g.out_h(), g.out_w()]
+    }
+
+    fn config(&self) -> LayerConfig {
+        LayerConfig::MaxPool2d { kernel_size: self.kernel_size, stride: self.stride, padding: self.padding }
+    }
+
+    fn name(&self) -> &str {
+        "max_pool2d"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::check_layer;
+
+    #[test]
+    fn gradients_match_central_differences() {
+        for (k, s, p) in [(2, 2, 0), (3, 2, 1), (2, 1, 0)] {
+            crate::seed(5);
+            // Distinct values, far apart, so ±ε never changes which input wins.
+            let perm = crate::rng::fork().permutation(2 * 3 * 5 * 6);
+            let x = crate::tensor::from_vec(&[2, 3, 5, 6], perm.iter().map(|&v| v as f32 * 0.1).collect());
+            check_layer(&mut MaxPool2d::new(k).with_stride(s).with_padding(p), &x, Mode::Train, 1e-2)
+                .assert_within(1e-2);
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! im2col: unrolling image patches into the columns of a matrix, so that a convolution
+//! becomes one matrix product.
+//!
+//! For one image `x` of shape `[c, h, w]`, a `kh × kw` kernel, stride `s` and zero padding `p`,
+//! the output has `oh = (h + 2p − kh) / s + 1` rows and `ow = (w + 2p − kw) / s + 1` columns, and
+//!
+//! ```text
+//! cols[(ci, i, j), (oy, ox)] = x[ci, oy·s − p + i, ox·s − p + j]     (0 outside the image)
+//! cols: [c·kh·kw, oh·ow]
+//! ```
+//!
+//! so `y = W · cols` with `W: [out_c, c·kh·kw]`. col2im is its adjoint: it adds every column
+//! entry back onto the pixel it was copied from (`∂L/∂x = col2im(Wᵀ · ∂L/∂y)`).
+
+/// The sizes of a 2-D convolution or pooling window over NCHW images.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    /// Input channels.
+    pub channels: usize,
+    /// Input height.
+    pub height: usize,
+    /// Input width.
+    pub width: usize,
+    /// Window height.
+    pub kernel_h: usize,
+    /// Window width.
+    pub kernel_w: usize,
+    /// Step between windows (both directions).
+    pub stride: usize,
+    /// Zeros added on every side.
+    pub padding: usize,
+}
+
+impl Geometry {
+    /// Output height `(h + 2p − kh) / s + 1`.
+    pub fn out_h(&self) -> usize {
+        (self.height + 2 * self.padding - self.kernel_h) / self.stride + 1
+    }
+    /// Output width `(w + 2p − kw) / s + 1`.
+    pub fn out_w(&self) -> usize {
+        (self.width + 2 * self.padding - self.kernel_w) / self.stride + 1
+    }
+    /// Rows of the column matrix: `c·kh·kw`.
+    pub fn patch_len(&self) -> usize {
+        self.channels * self.kernel_h * self.kernel_w
+    }
+    /// Output positions per channel: `oh·ow`.
+    pub fn out_len(&self) -> usize {
+        self.out_h() * self.out_w()
+    }
+    /// Values in one input image: `c·h·w`.
+    pub fn image_len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+    /// True if the (padded) image holds at least one window.
+    pub fn fits(&self) -> bool {
+        self.stride > 0
+            && self.height + 2 * self.padding >= self.kernel_h
+            && self.width + 2 * self.padding >= self.kernel_w
+    }
+
+    /// For output column `ox` and kernel column `j`: the input column, if inside the image.
+    #[inline]
+    fn in_x(&self, ox: usize, j: usize) -> Option<usize> {
+        (ox * self.stride + j).checked_sub(self.padding).filter(|&x| x < self.width)
+    }
+}
+
+/// Unrolls one image `x: [c, h, w]` into `cols: [c·kh·kw, oh·ow]` (every entry written).
+///
+/// **Panics** if a slice length does not match `g`.
+#[track_caller]
+pub fn im2col(x: &[f32], g: &Geometry, cols: &mut [f32]) {
+    assert_eq!(x.len(), g.image_len(), "im2col: image length vs geometry {g:?}");
+    assert_eq!(cols.len(), g.patch_len() * g.out_len(), "im2col: columns length vs geometry {g:?}");
+    let (oh, ow) = (g.out_h(), g.out_w());
+    let mut rows = cols.chunks_exact_mut(oh * ow);
+    for c in 0..g.channels {
+        let plane = &x[c * g.height * g.width..(c + 1) * g.height * g.width];
+        for i in 0..g.kernel_h {
+            for j in 0..g.kernel_w {
+                let row = rows.next().expect("patch_len rows");
+                // Output columns whose input column is inside the image: [ox_lo, ox_hi).
+                let ox_lo = (g.padding.saturating_sub(j)).div_ceil(g.stride).min(ow);
+                let ox_hi = ((g.width + g.padding).saturating_sub(j)).div_ceil(g.stride).min(ow).max(ox_lo);
+                for oy in 0..oh {
+                    let out = &mut row[oy * ow..(oy + 1) * ow];
+                    let y = (oy * g.stride + i).checked_sub(g.padding).filter(|&y| y < g.height);
+                    let Some(y) = y else {
+                        out.fill(0.0);
+                        continue;
+                    };
+                    let src = &plane[y * g.width..(y + 1) * g.width];
+                    out[..ox_lo].fill(0.0);
+                    out[ox_hi..].fill(0.0);
+                    let x0 = ox_lo * g.stride + j - g.padding;
+                    if g.stride == 1 {
+                        out[ox_lo..ox_hi].copy_from_slice(&src[x0..x0 + (ox_hi - ox_lo)]);
+                    } else {
+                        for (k, o) in out[ox_lo..ox_hi].iter_mut().enumerate() {
+                            *o = src[x0 + k * g.stride];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds the columns `cols: [c·kh·kw, oh·ow]` back onto the image `dx: [c, h, w]` (the adjoint
+/// of [`im2col`]). `dx` is overwritten, not accumulated.
+///
+/// **Panics** if a slice length does not match `g`.
+#[track_caller]
+pub fn col2im(cols: &[f32], g: &Geometry, dx: &mut [f32]) {
+    assert_eq!(dx.len(), g.image_len(), "col2im: image length vs geometry {g:?}");
+    assert_eq!(cols.len(), g.patch_len() * g.out_len(), "col2im: columns length vs geometry {g:?}");
+    dx.fill(0.0);
+    let (oh, ow) = (g.out_h(), g.out_w());
+    let mut rows = cols.chunks_exact(oh * ow);
+    for c in 0..g.channels {
+        let plane = &mut dx[c * g.height * g.width..(c + 1) * g.height * g.width];
+        for i in 0..g.kernel_h {
+            for j in 0..g.kernel_w {
+                let row = rows.next().expect("patch_len rows");
+                for oy in 0..oh {
+                    let Some(y) = (oy * g.stride + i).checked_sub(g.padding).filter(|&y| y < g.height)
+                    else {
+                        continue;
+                    };
+                    let dst = &mut plane[y * g.width..(y + 1) * g.width];
+                    for (ox, v) in row[oy * ow..(oy + 1) * ow].iter().enumerate() {
+                        if let Some(x) = g.in_x(ox, j) {
+                            dst[x] += v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn geometry(stride: usize, padding: usize) -> Geometry {
+        Geometry { channels: 2, height: 5, width: 6, kernel_h: 3, kernel_w: 2, stride, padding }
+    }
+
+    /// The definition, entry by entry.
+    fn reference(x: &[f32], g: &Geometry) -> Vec<f32> {
+        let (oh, ow) = (g.out_h(), g.out_w());
+        let mut cols = vec![0.0; g.patch_len() * oh * ow];
+        for c in 0..g.channels {
+            for i in 0..g.kernel_h {
+                for j in 0..g.kernel_w {
+                    let r = (c * g.kernel_h + i) * g.kernel_w + j;
+                    for oy in 0..oh {
+                        for ox in 0..ow {
+                            let y = (oy * g.stride + i) as isize - g.padding as isize;
+                            let xx = (ox * g.stride + j) as isize - g.padding as isize;
+                            if y >= 0 && xx >= 0 && (y as usize) < g.height && (xx as usize) < g.width {
+                                cols[r * oh * ow + oy * ow + ox] =
+                                    x[(c * g.height + y as usize) * g.width + xx as usize];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        cols
+    }
+
+    #[test]
+    fn im2col_matches_the_definition_and_col2im_is_its_adjoint() {
+        let mut r = crate::rng::Rng::new(2);
+        for stride in 1..=3 {
+            for padding in 0..=2 {
+                let g = geometry(stride, padding);
+                let x: Vec<f32> = (0..g.image_len()).map(|_| r.uniform_range(-1.0, 1.0)).collect();
+                let mut cols = vec![f32::NAN; g.patch_len() * g.out_len()];
+                im2col(&x, &g, &mut cols);
+                assert_eq!(cols, reference(&x, &g), "stride {stride} padding {padding}");
+                // <im2col(x), c> == <x, col2im(c)>
+                let c: Vec<f32> = (0..cols.len()).map(|_| r.uniform_range(-1.0, 1.0)).collect();
+                let mut back = vec![0.0; x.len()];
+                col2im(&c, &g, &mut back);
+                let lhs: f32 = cols.iter().zip(&c).map(|(a, b)| a * b).sum();
+                let rhs: f32 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
+                assert!((lhs - rhs).abs() < 1e-4, "{lhs} vs {rhs}");
+            }
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! Recurrent cells (simple RNN, LSTM, GRU) over a whole sequence, forward and
+//! backpropagation through time (BPTT).
+//!
+//! Weights follow `y = x W` (Keras' layout): `w_ih: [d, g·h]`, `w_hh: [h, g·h]`, biases
+//! `b_ih, b_hh: [g·h]`, with `g` gate blocks in PyTorch's order. `σ` is the logistic function.
+//!
+//! ```text
+//! simple (g=1):  h_t = tanh(x_t W_ih + b_ih + h_{t−1} W_hh + b_hh)
+//! LSTM   (g=4):  [i f g o] = x_t W_ih + b_ih + h_{t−1} W_hh + b_hh
+//!                i, f, o = σ(·),  g = tanh(·)
+//!                c_t = f ⊙ c_{t−1} + i ⊙ g,     h_t = o ⊙ tanh(c_t)
+//! GRU    (g=3):  [a_r a_z a_n] = x_t W_ih + b_ih,   [b_r b_z b_n] = h_{t−1} W_hh + b_hh
+//!                r = σ(a_r + b_r),  z = σ(a_z + b_z),  n = tanh(a_n + r ⊙ b_n)
+//!                h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
+//! ```
+//!
+//! BPTT walks back from `t = T−1` to `0` carrying `∂L/∂h_t` (and `∂L/∂c_t`): at each step it
+//! turns them into the gradient of the gate pre-activations `δ_t`, and passes
+//! `∂L/∂h_{t−1} = δ_t W_hhᵀ` (plus the direct paths `c_t → c_{t−1}` and, in the GRU,
+//! `z ⊙ ∂L/∂h_t`). The weight gradients are then three large products over all steps at once:
+//!
+//! ```text
+//! ∂L/∂W_ih += Xᵀ Δ,    ∂L/∂W_hh += H_prevᵀ Δ_h,    ∂L/∂X = Δ W_ihᵀ
+//! ```
+//!
+//! Internally everything is time-major (`[t, n, ·]`) so that each step reads and writes one
+//! contiguous block and the products over all steps are single GEMMs. Buffers live in
+//! [`RnnBuffers`] and are reused from batch to batch.
+
+use crate::ops::fast_math::{self, sigmoid_in_place, tanh_in_place};
+use crate::ops::gemm::gemm;
+use rayon::prelude::*;
+
+/// The kind of recurrent cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellKind {
+    /// `h_t = tanh(x_t W_ih + h_{t−1} W_hh + b)`: one gate block.
+    Simple,
+    /// Long short-term memory: four gate blocks (input, forget, cell, output).
+    Lstm,
+    /// Gated recurrent unit: three gate blocks (reset, update, new).
+    Gru,
+}
+
+impl CellKind {
+    /// Number of gate blocks `g` (the weights have `g·h` columns).
+    pub fn gates(self) -> usize {
+        match self {
+            CellKind::Simple => 1,
+            CellKind::Lstm => 4,
+            CellKind::Gru => 3,
+        }
+    }
+}
+
+/// Sizes of one recurrent pass: batch `n`, steps `t`, input features `d`, hidden units `h`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RnnDims {
+    /// Batch size.
+    pub n: usize,
+    /// Sequence length.
+    pub t: usize,
+    /// Input features per step.
+    pub d: usize,
+    /// Hidden units.
+    pub h: usize,
+}
+
+/// What forward keeps for backward, time-major, reused across batches.
+#[derive(Clone, Debug, Default)]
+pub struct RnnBuffers {
+    /// The input `[t, n, d]`.
+    pub x: Vec<f32>,
+    /// Gate activations per step `[t, n, g·h]` (simple RNN: unused after forward).
+    pub gates: Vec<f32>,
+    /// Hidden states `[t + 1, n, h]`, `h_0 = 0` first.
+    pub h: Vec<f32>,
+    /// LSTM cell states `[t + 1, n, h]`, `c_0 = 0` first.
+    pub c: Vec<f32>,
+    /// GRU: `b_n = h_{t−1} W_hn + b_hn` per step `[t, n, h]`.
+    pub hn: Vec<f32>,
+    /// Gradients of the gate pre-activations `[t, n, g·h]` (input side).
+    pub delta: Vec<f32>,
+    /// GRU: gradients on the hidden side `[t, n, g·h]` (differs from `delta` in the n block).
+    pub delta_h: Vec<f32>,
+    /// `∂L/∂h` flowing back, one step `[n, h]`, and scratch of the same size.
+    dh: Vec<f32>,
+    dc: Vec<f32>,
+    scratch: Vec<f32>,
+}
+
+fn resize(v: &mut Vec<f32>, len: usize) {
+    v.clear();
+    v.resize(len, 0.0);
+}
+
+/// Elementwise work per step above which rows are split over threads.
+const PARALLEL_MIN_ELEMS: usize = 16 * 1024;
+
+/// Runs `f(row index, row chunks...)` over the `n` rows of a step, in parallel when large.
+macro_rules! rows {
+    ($work:expr, [$($buf:expr => $w:expr),+], |$i:ident, $($name:ident),+| $body:block) => {{
+        if $work >= PARALLEL_MIN_ELEMS && rayon::current_num_threads() > 1 {
+            rows!(@par [$($buf => $w),+]).enumerate().for_each(|($i, rows!(@pat $($name),+))| $body);
+        } else {
+            rows!(@seq [$($buf => $w),+]).enumerate().for_each(|($i, rows!(@pat $($name),+))| $body);
+        }
+    }};
+    (@par [$b0:expr => $w0:expr $(, $buf:expr => $w:expr)*]) => {
+        $b0.par_chunks_mut($w0)$(.zip($buf.par_chunks_mut($w)))*
+    };
+    (@seq [$b0:expr => $w0:expr $(, $buf:expr => $w:expr)*]) => {
+        $b0.chunks_mut($w0)$(.zip($buf.chunks_mut($w)))*
+    };
+    (@pat $n0:ident) => { $n0 };
+    (@pat $n0:ident, $n1:ident) => { ($n0, $n1) };
+    (@pat $n0:ident, $n1:ident, $n2:ident) => { (($n0, $n1), $n2) };
+    (@pat $n0:ident, $n1:ident, $n2:ident, $n3:ident) => { ((($n0, $n1), $n2), $n3) };
+}
+
+/// Forward over a sequence. `x: [n, t, d]` (batch-first), `w_ih: [d, g·h]`, `w_hh: [h, g·h]`,
+/// `b_ih, b_hh: [g·h]`. Afterwards `buf.h` holds `h_0 … h_T` (`[t + 1, n, h]`).
+///
+/// **Panics** if a slice length does not match `dims` and `kind`.
+#[allow(clippy::too_many_arguments)]
+#[track_caller]
+pub fn rnn_forward(
+    kind: CellKind,
+    dims: RnnDims,
+    x: &[f32],
+    w_ih: &[f32],
+    w_hh: &[f32],
+    b_ih: &[f32],
+    b_hh: &[f32],
+    buf: &mut RnnBuffers,
+) {
+    let RnnDims { n, t, d, h } = dims;
+    let gh = kind.gates() * h;
+    assert_eq!(x.len(), n * t * d, "rnn_forward: input [{n}, {t}, {d}]");
+    assert_eq!(w_ih.len(), d * gh, "rnn_forward: w_ih [{d}, {gh}]");
+    assert_eq!(w_hh.len(), h * gh, "rnn_forward: w_hh [{h}, {gh}]");
+    assert!(b_ih.len() == gh && b_hh.len() == gh, "rnn_forward: biases [{gh}]");
+    // x: [n, t, d] → [t, n, d]
+    resize(&mut buf.x, t * n * d);
+    for (b, seq) in x.chunks_exact(t * d).enumerate() {
+        for (s, step) in seq.chunks_exact(d).enumerate() {
+            buf.x[(s * n + b) * d..(s * n + b + 1) * d].copy_from_slice(step);
+        }
+    }
+    // Input projections of every step at once: gates = X W_ih + b_ih (+ b_hh except GRU).
+    resize(&mut buf.gates, t * n * gh);
+    for row in buf.gates.chunks_exact_mut(gh) {
+        row.copy_from_slice(b_ih);
+        if kind != CellKind::Gru {
+            row.iter_mut().zip(b_hh).for_each(|(a, b)| *a += b);
+        }
+    }
+    gemm(t * n, gh, d, &buf.x, false, w_ih, false, &mut buf.gates, true);
+    resize(&mut buf.h, (t + 1) * n * h);
+    if kind == CellKind::Lstm {
+        resize(&mut buf.c, (t + 1) * n * h);
+    }
+    if kind == CellKind::Gru {
+        resize(&mut buf.hn, t * n * h);
+        resize(&mut buf.scratch, n * gh);
+    }
+    for s in 0..t {
+        let (h_prev, h_next) = buf.h[s * n * h..(s + 2) * n * h].split_at_mut(n * h);
+        let gates = &mut buf.gates[s * n * gh..(s + 1) * n * gh];
+        match kind {
+            CellKind::Simple => {
+                gemm(n, gh, h, h_prev, false, w_hh, false, gates, true);
+                tanh_in_place(gates);
+                h_next.copy_from_slice(gates);
+            }
+            CellKind::Lstm => {
+                gemm(n, gh, h, h_prev, false, w_hh, false, gates, true);
+                let (c_prev, c_next) = buf.c[s * n * h..(s + 2) * n * h].split_at_mut(n * h);
+                rows!(n * gh, [gates => gh, c_next => h, h_next => h], |i, g, c, hn| {
+                    let cp = &c_prev[i * h..(i + 1) * h];
+                    let (ifo, gg) = g.split_at_mut(2 * h);
+                    sigmoid_in_place(ifo);
+                    let (gg, o) = gg.split_at_mut(h);
+                    tanh_in_place(gg);
+                    sigmoid_in_place(o);
+                    let (ig, fg) = ifo.split_at(h);
+                    for k in 0..h {
+                        c[k] = fg[k] * cp[k] + ig[k] * gg[k];
+                        hn[k] = c[k];
+                    }
+                    tanh_in_place(hn);
+                    for k in 0..h {
+                        hn[k] *= o[k];
+                    }
+                });
+            }
+            CellKind::Gru => {
+                let hw = &mut buf.scratch;
+                for row in hw.chunks_exact_mut(gh) {
+                    row.copy_from_slice(b_hh);
+                }
+                gemm(n, gh, h, h_prev, false, w_hh, false, hw, true);
+                let hn_s = &mut buf.hn[s * n * h..(s + 1) * n * h];
+                rows!(n * gh, [gates => gh, hw => gh, hn_s => h, h_next => h], |i, g, hwr, bn, hnext| {
+                    let hp = &h_prev[i * h..(i + 1) * h];
+                    let (rz, nn) = g.split_at_mut(2 * h);
+                    for k in 0..2 * h {
+                        rz[k] += hwr[k];
+                    }
+                    sigmoid_in_place(rz);
+                    let (r, z) = rz.split_at(h);
+                    for k in 0..h {
+                        bn[k] = hwr[2 * h + k];
+                        nn[k] += r[k] * bn[k];
+                    }
+                    tanh_in_place(nn);
+                    for k in 0..h {
+                        hnext[k] = (1.0 - z[k]) * nn[k] + z[k] * hp[k];
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Backward through time. `grad_h: [t, n, h]` (time-major) holds `∂L/∂h_t` coming from the
+/// outputs (zeros for steps whose output was not used). Accumulates into `grad_w_ih: [d, g·h]`,
+/// `grad_w_hh: [h, g·h]`, `grad_b_ih, grad_b_hh: [g·h]`; writes `grad_x: [n, t, d]`
+/// (batch-first). Reads the buffers filled by [`rnn_forward`] with the same weights.
+///
+/// **Panics** if a slice length does not match `dims` and `kind`.
+#[allow(clippy::too_many_arguments)]
+#[track_caller]
+pub fn rnn_backward(
+    kind: CellKind,
+    dims: RnnDims,
+    grad_h: &[f32],
+    w_ih: &[f32],
+    w_hh: &[f32],
+    buf: &mut RnnBuffers,
+    grad_w_ih: &mut [f32],
+    grad_w_hh: &mut [f32],
+    grad_b_ih: &mut [f32],
+    grad_b_hh: &mut [f32],
+    grad_x: &mut [f32],
+) {
+    let RnnDims { n, t, d, h } = dims;
+    let gh = kind.gates() * h;
+    assert_eq!(grad_h.len(), t * n * h, "rnn_backward: grad_h [{t}, {n}, {h}]");
+    assert_eq!(grad_x.len(), n * t * d, "rnn_backward: grad_x [{n}, {t}, {d}]");
+    assert_eq!(buf.h.len(), (t + 1) * n * h, "rnn_backward: called before rnn_forward with {dims:?}");
+    assert!(
+        grad_w_ih.len() == d * gh && grad_w_hh.len() == h * gh && grad_b_ih.len() == gh && grad_b_hh.len() == gh,
+        "rnn_backward: gradient buffers vs {dims:?}"
+    );
+    resize(&mut buf.delta, t * n * gh);
+    if kind == CellKind::Gru {
+        resize(&mut buf.delta_h, t * n * gh);
+    }
+    resize(&mut buf.dh, n * h);
+    resize(&mut buf.dc, n * h);
+    for s in (0..t).rev() {
+        let dh = &mut buf.dh;
+        dh.iter_mut().zip(&grad_h[s * n * h..(s + 1) * n * h]).for_each(|(a, b)| *a += b);
+        let delta = &mut buf.delta[s * n * gh..(s + 1) * n * gh];
+        let gates = &buf.gates[s * n * gh..(s + 1) * n * gh];
+        let h_prev = &buf.h[s * n * h..(s + 1) * n * h];
+        let h_cur = &buf.h[(s + 1) * n * h..(s + 2) * n * h];
+        match kind {
+            CellKind::Simple => {
+                // δ = ∂L/∂h ⊙ (1 − h²)
+                for ((dl, g), hv) in delta.iter_mut().zip(dh.iter()).zip(h_cur) {
+                    *dl = g * (1.0 - hv * hv);
+                }
+            }
+            CellKind::Lstm => {
+                let c_prev = &buf.c[s * n * h..(s + 1) * n * h];
+                let c_cur = &buf.c[(s + 1) * n * h..(s + 2) * n * h];
+                let dc = &mut buf.dc;
+                rows!(n * gh, [delta => gh, dc => h], |i, dl, dcr| {
+                    let g = &gates[i * gh..(i + 1) * gh];
+                    let (ig, fg, gg, og) = (&g[..h], &g[h..2 * h], &g[2 * h..3 * h], &g[3 * h..]);
+                    let cp = &c_prev[i * h..(i + 1) * h];
+                    let cc = &c_cur[i * h..(i + 1) * h];
+                    let dhr = &dh[i * h..(i + 1) * h];
+                    for k in 0..h {
+                        let tc = fast_math::tanh(cc[k]);
+                        let d_o = dhr[k] * tc;
+                        let dcv = dcr[k] + dhr[k] * og[k] * (1.0 - tc * tc);
+                        dl[k] = dcv * gg[k] * ig[k] * (1.0 - ig[k]);
+                        dl[h + k] = dcv * cp[k] * fg[k] * (1.0 - fg[k]);
+                        dl[2 * h + k] = dcv * ig[k] * (1.0 - gg[k] * gg[k]);
+                        dl[3 * h + k] = d_o * og[k] * (1.0 - og[k]);
+                        dcr[k] = dcv * fg[k];
+                    }
+                });
+            }
+            CellKind::Gru => {
+                let bn_all = &buf.hn[s * n * h..(s + 1) * n * h];
+                let delta_h = &mut buf.delta_h[s * n * gh..(s + 1) * n * gh];
+                rows!(n * gh, [delta => gh, delta_h => gh, dh => h], |i, dl, dlh, dhr| {
+                    let g = &gates[i * gh..(i + 1) * gh];
+                    let (r, z, nn) = (&g[..h], &g[h..2 * h], &g[2 * h..]);
+                    let hp = &h_prev[i * h..(i + 1) * h];
+                    let bn = &bn_all[i * h..(i + 1) * h];
+                    for k in 0..h {
+                        let dn = dhr[k] * (1.0 - z[k]) * (1.0 - nn[k] * nn[k]);
+                        let dz = dhr[k] * (hp[k] - nn[k]) * z[k] * (1.0 - z[k]);
+                        let dr = dn * bn[k] * r[k] * (1.0 - r[k]);
+                        dl[k] = dr;
+                        dl[h + k] = dz;
+                        dl[2 * h + k] = dn;
+                        dlh[k] = dr;
+                        dlh[h + k] = dz;
+                        dlh[2 * h + k] = dn * r[k];
+                        // the direct path h_{t−1} → h_t
+                        dhr[k] *= z[k];
+                    }
+                });
+            }
+        }
+        // ∂L/∂h_{t−1} = δ_h W_hhᵀ (+ the GRU's direct path already in dh)
+        let delta_h: &[f32] = if kind == CellKind::Gru {
+            &buf.delta_h[s * n * gh..(s + 1) * n * gh]
+        } else {
+            &buf.delta[s * n * gh..(s + 1) * n * gh]
+        };
+        gemm(n, h, gh, delta_h, false, w_hh, true, &mut buf.dh, kind == CellKind::Gru);
+    }
+    let delta_h: &[f32] = if kind == CellKind::Gru { &buf.delta_h } else { &buf.delta };
+    gemm(d, gh, t * n, &buf.x, true, &buf.delta, false, grad_w_ih, true);
+    gemm(h, gh, t * n, &buf.h[..t * n * h], true, delta_h, false, grad_w_hh, true);
+    for row in buf.delta.chunks_exact(gh) {
+        grad_b_ih.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+    }
+    for row in delta_h.chunks_exact(gh) {
+        grad_b_hh.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+    }
+    // ∂L/∂X = Δ W_ihᵀ, time-major into scratch, then back to [n, t, d].
+    resize(&mut buf.scratch, t * n * d);
+    gemm(t * n, d, gh, &buf.delta, false, w_ih, true, &mut buf.scratch, false);
+    for (b, seq) in grad_x.chunks_exact_mut(t * d).enumerate() {
+        for (s, step) in seq.chunks_exact_mut(d).enumerate() {
+            step.copy_from_slice(&buf.scratch[(s * n + b) * d..(s * n + b + 1) * d]);
+        }
+    }
+}
