@@ -4,10 +4,14 @@ The kernelspec `rust-dl` is (re)installed into this Python's prefix (the project
 never into $HOME, and Jupyter's data/config/runtime dirs are kept there too unless the
 caller set them. The kernel binary is `$DLK_KERNEL`, else `$CARGO_TARGET_DIR/release/dl-kernel`,
 else `target/release/dl-kernel` in the project.
+
+`DLK_TEST_NO_PRELOAD=1` installs the kernelspec with `--no-preload` (no dl-core in the
+session: faster, and the protocol is the same); it is reinstalled without it next time.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -36,6 +40,11 @@ def install_kernelspec() -> None:
         pytest.exit(f"{binary} is missing: build it with cargo build --release -p dl-kernel", 2)
     subprocess.run([str(binary), "install", "--prefix", str(PREFIX)], check=True,
                    stdout=subprocess.DEVNULL)
+    if os.environ.get("DLK_TEST_NO_PRELOAD") == "1":
+        spec_file = PREFIX / "share" / "jupyter" / "kernels" / "rust-dl" / "kernel.json"
+        spec = json.loads(spec_file.read_text())
+        spec["argv"].append("--no-preload")
+        spec_file.write_text(json.dumps(spec, indent=2))
 
 
 install_kernelspec()

@@ -43,6 +43,13 @@ class RustKernelTests(jkt.KernelTests):
     code_execute_result = [
         {"code": "6 * 7", "result": "42"},
         {"code": "1 + 2", "result": "3"},
+        # evcxr's own convention (what `evcxr_display` prints) is the cell's result, as in
+        # evcxr_jupyter.
+        {
+            "code": 'println!("EVCXR_BEGIN_CONTENT text/html\\n<b>bold</b>\\nEVCXR_END_CONTENT");',
+            "mime": "text/html",
+            "result": "<b>bold</b>",
+        },
     ]
     code_history_pattern = "6*7"
     supported_history_operations = ("tail", "range", "search")
@@ -52,10 +59,6 @@ class RustKernelTests(jkt.KernelTests):
             "code": 'println!("{}", r#"DLK_DISPLAY {"data":{"image/png":"%s","text/plain":"dot"}}"#);'
             % PNG_1X1,
             "mime": "image/png",
-        },
-        {
-            "code": 'println!("EVCXR_BEGIN_CONTENT text/html\\n<b>bold</b>\\nEVCXR_END_CONTENT");',
-            "mime": "text/html",
         },
     ]
 
