@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod data;
 pub mod display;
 pub mod error;
 pub mod gradcheck;
@@ -12,6 +13,8 @@ pub mod interrupt;
 pub mod io;
 pub mod loss;
 pub mod metrics;
+pub mod model_selection;
+pub mod models;
 pub mod nn;
 pub mod ops;
 pub mod optim;
@@ -21,6 +24,8 @@ pub mod tensor;
 pub mod train;
 
 pub use error::{DlError, Result};
+/// The array crate dl-core is built on (for `Ix2`, `Zip`, ... in a cell).
+pub use ndarray;
 pub use rng::seed;
 pub use tensor::Tensor;
 
@@ -30,6 +35,7 @@ pub mod prelude {
     pub use crate::init::Initializer;
     pub use crate::loss::Loss;
     pub use crate::metrics::Metric;
+    pub use crate::models::{LinearRegression, LogisticRegression};
     pub use crate::nn::{
         AvgPool2d, BatchNorm, Conv2d, Dense, Dropout, Embedding, Flatten, Gru, Layer, LayerConfig,
         LeakyReLU, Lstm, MaxPool2d, Mode, Parameter, ReLU, Sequential, Sigmoid, SimpleRnn, Softmax,

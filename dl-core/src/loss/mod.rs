@@ -16,7 +16,6 @@ pub use mae::*;
 pub use mse::*;
 pub use sparse_categorical_cross_entropy::*;
 
-
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 

@@ -13,8 +13,14 @@
 use crate::init::Initializer;
 use crate::nn::layer::cached;
 use crate::nn::{Layer, LayerConfig, Mode, Parameter};
+use crate::ops::gemm::gemm;
 use crate::tensor::Tensor;
-use ndarray::{Axis, Ix2, IxDyn};
+use ndarray::IxDyn;
+
+/// The row-major buffer of a standard-layout tensor.
+fn slice<S: ndarray::Data<Elem = f32>>(t: &ndarray::ArrayBase<S, IxDyn>) -> &[f32] {
+    t.as_slice().expect("standard layout")
+}
 
 /// A fully connected layer `y = x W + b` (Keras `Dense`, PyTorch `Linear`).
 ///
@@ -77,13 +83,6 @@ impl Dense {
     pub fn bias_mut(&mut self) -> &mut Parameter {
         &mut self.bias
     }
-
-    /// Flattens leading axes: `[.., in]` → `[rows, in]`.
-    fn as_rows<'a>(t: ndarray::ArrayViewD<'a, f32>, width: usize) -> ndarray::ArrayView2<'a, f32> {
-        let rows = t.len() / width.max(1);
-        t.into_shape_with_order((rows, width))
-            .expect("standard layout")
-    }
 }
 
 impl Layer for Dense {
@@ -91,20 +90,35 @@ impl Layer for Dense {
     fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
         crate::tensor::assert_input("Dense::forward", input, 1, Some(self.in_features));
         let x = input.as_standard_layout().into_owned();
-        let w = self
-            .weight
-            .value
-            .view()
-            .into_dimensionality::<Ix2>()
-            .unwrap();
-        let b = self.bias.value.view();
-        let y = Dense::as_rows(x.view(), self.in_features).dot(&w) + &b;
+        if !self.weight.value.is_standard_layout() {
+            // A weight assigned from a transposed array: store it row-major again.
+            self.weight.value = self.weight.value.as_standard_layout().into_owned();
+        }
+        let (k, n) = (self.in_features, self.out_features);
+        let m = x.len() / k.max(1);
+        // Y = X W (GEMM on row-major buffers), then + b on every row.
+        let mut y = vec![0.0f32; m * n];
+        gemm(
+            m,
+            n,
+            k,
+            slice(&x),
+            false,
+            slice(&self.weight.value),
+            false,
+            &mut y,
+            false,
+        );
+        let b = slice(&self.bias.value);
+        for row in y.chunks_mut(n.max(1)) {
+            for (v, bias) in row.iter_mut().zip(b) {
+                *v += bias;
+            }
+        }
         let mut out_shape = input.shape().to_vec();
-        *out_shape.last_mut().unwrap() = self.out_features;
+        *out_shape.last_mut().unwrap() = n;
         self.input = Some(x);
-        y.into_dyn()
-            .into_shape_with_order(IxDyn(&out_shape))
-            .unwrap()
+        Tensor::from_shape_vec(IxDyn(&out_shape), y).expect("m × n values")
     }
 
     #[track_caller]
@@ -119,19 +133,37 @@ impl Layer for Dense {
             expected
         );
         let g = grad_output.as_standard_layout();
-        let g2 = Dense::as_rows(g.view(), self.out_features);
-        let x2 = Dense::as_rows(x.view(), self.in_features);
-        let dw = x2.t().dot(&g2);
-        self.weight.grad += &dw.into_dyn();
-        self.bias.grad += &g2.sum_axis(Axis(0)).into_dyn();
-        let w = self
-            .weight
-            .value
-            .view()
-            .into_dimensionality::<Ix2>()
-            .unwrap();
-        let dx = g2.dot(&w.t());
-        dx.into_dyn().into_shape_with_order(x.raw_dim()).unwrap()
+        for p in [&mut self.weight, &mut self.bias] {
+            if !p.grad.is_standard_layout() {
+                p.grad = p.grad.as_standard_layout().into_owned();
+            }
+        }
+        let (k, n) = (self.in_features, self.out_features);
+        let m = x.len() / k.max(1);
+        // ∂L/∂W += Xᵀ G   (accumulated in place)
+        let dw = self.weight.grad.as_slice_mut().expect("standard layout");
+        gemm(k, n, m, slice(x), true, slice(&g), false, dw, true);
+        // ∂L/∂b += Σ_rows G
+        let db = self.bias.grad.as_slice_mut().expect("standard layout");
+        for row in slice(&g).chunks(n.max(1)) {
+            for (acc, v) in db.iter_mut().zip(row) {
+                *acc += v;
+            }
+        }
+        // ∂L/∂X = G Wᵀ
+        let mut dx = vec![0.0f32; m * k];
+        gemm(
+            m,
+            k,
+            n,
+            slice(&g),
+            false,
+            slice(&self.weight.value),
+            true,
+            &mut dx,
+            false,
+        );
+        Tensor::from_shape_vec(x.raw_dim(), dx).expect("m × k values")
     }
 
     fn parameters(&self) -> Vec<&Parameter> {
@@ -160,5 +192,60 @@ impl Layer for Dense {
 
     fn name(&self) -> &str {
         "dense"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backward_with_one_output_returns_a_standard_input_gradient() {
+        // Regression: a [n, 1] gradient times Wᵀ used to come back column-major and panic.
+        crate::seed(0);
+        let mut dense = Dense::new(2, 1);
+        let x = crate::init::uniform(&[200, 2], 0.0, 1.0);
+        let y = dense.forward(&x, Mode::Train);
+        let dx = dense.backward(&y);
+        assert_eq!(dx.shape(), &[200, 2]);
+    }
+
+    #[test]
+    fn matches_a_hand_computed_example() {
+        let mut dense = Dense::new(2, 2);
+        dense
+            .weight_mut()
+            .value
+            .assign(&crate::tensor::from_vec(&[2, 2], vec![1., 2., 3., 4.]));
+        dense
+            .bias_mut()
+            .value
+            .assign(&crate::tensor::from_vec(&[2], vec![0.5, -0.5]));
+        let x = crate::tensor::from_vec(&[1, 2], vec![1., 1.]);
+        let y = dense.forward(&x, Mode::Train);
+        assert_eq!(y.as_slice().unwrap(), &[4.5, 5.5]);
+        let dx = dense.backward(&crate::tensor::from_vec(&[1, 2], vec![1., 0.]));
+        assert_eq!(dx.as_slice().unwrap(), &[1., 3.]); // G Wᵀ
+        assert_eq!(dense.weight().grad.as_slice().unwrap(), &[1., 0., 1., 0.]); // Xᵀ G
+    }
+
+    #[test]
+    fn applies_to_the_last_axis_of_sequences() {
+        let mut dense = Dense::new(3, 2);
+        let x = Tensor::ones(IxDyn(&[4, 5, 3]));
+        assert_eq!(dense.forward(&x, Mode::Eval).shape(), &[4, 5, 2]);
+        let report = crate::gradcheck::check_layer(
+            &mut dense,
+            &crate::init::normal(&[2, 3, 3], 0.0, 1.0),
+            Mode::Train,
+            1e-2,
+        );
+        report.assert_within(1e-2);
+    }
+
+    #[test]
+    #[should_panic(expected = "Dense::forward: expected input shape [.., 3], got shape [4, 2]")]
+    fn a_wrong_input_width_names_both_shapes() {
+        Dense::new(3, 2).forward(&Tensor::zeros(IxDyn(&[4, 2])), Mode::Eval);
     }
 }

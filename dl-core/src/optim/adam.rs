@@ -88,11 +88,11 @@ impl Optimizer for Adam {
         let (b1, b2, eps) = (self.beta1, self.beta2, self.eps);
         let step_size = self.lr / bias1;
         for ((p, m), v) in parameters.iter_mut().zip(&mut self.m).zip(&mut self.v) {
-            let g = decayed_grad(p, self.weight_decay);
+            let g = decayed_grad(&p.grad, &p.value, self.weight_decay);
             ndarray::Zip::from(&mut p.value)
                 .and(m)
                 .and(v)
-                .and(&g)
+                .and(&*g)
                 .for_each(|theta, m, v, &g| {
                     *m = b1 * *m + (1.0 - b1) * g;
                     *v = b2 * *v + (1.0 - b2) * g * g;

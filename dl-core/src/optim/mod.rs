@@ -27,12 +27,16 @@ pub trait Optimizer: Send {
     fn name(&self) -> &str;
 }
 
-/// The gradient with L2 weight decay added: `g + λ θ`.
-pub(crate) fn decayed_grad(p: &Parameter, weight_decay: f32) -> crate::tensor::Tensor {
+/// The gradient with L2 weight decay added: `g + λ θ` (borrowed when `λ = 0`).
+pub(crate) fn decayed_grad<'a>(
+    grad: &'a crate::tensor::Tensor,
+    value: &crate::tensor::Tensor,
+    weight_decay: f32,
+) -> std::borrow::Cow<'a, crate::tensor::Tensor> {
     if weight_decay == 0.0 {
-        p.grad.clone()
+        std::borrow::Cow::Borrowed(grad)
     } else {
-        &p.grad + &(&p.value * weight_decay)
+        std::borrow::Cow::Owned(grad + &(value * weight_decay))
     }
 }
 

@@ -60,12 +60,12 @@ impl Optimizer for Momentum {
             self.started = false;
         }
         for (p, v) in parameters.iter_mut().zip(self.velocity.iter_mut()) {
-            let g = decayed_grad(p, self.weight_decay);
+            let g = decayed_grad(&p.grad, &p.value, self.weight_decay);
             if self.started {
                 *v *= self.momentum;
-                *v += &g;
+                *v += &*g;
             } else {
-                v.assign(&g);
+                v.assign(&*g);
             }
             p.value.scaled_add(-self.lr, v);
         }

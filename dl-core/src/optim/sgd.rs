@@ -42,8 +42,8 @@ impl Sgd {
 impl Optimizer for Sgd {
     fn step(&mut self, parameters: &mut [&mut Parameter]) {
         for p in parameters.iter_mut() {
-            let g = decayed_grad(p, self.weight_decay);
-            p.value.scaled_add(-self.lr, &g);
+            let g = decayed_grad(&p.grad, &p.value, self.weight_decay);
+            p.value.scaled_add(-self.lr, &*g);
         }
     }
     fn learning_rate(&self) -> f32 {

@@ -29,7 +29,12 @@ pub fn decision_boundary(
     mut predict: impl FnMut(&Tensor) -> Tensor,
 ) -> Figure {
     let mut fig = crate::plot::scatter_by_class(title, x, labels);
-    let col = |j: usize| x.index_axis(ndarray::Axis(1), j).iter().copied().collect::<Vec<f32>>();
+    let col = |j: usize| {
+        x.index_axis(ndarray::Axis(1), j)
+            .iter()
+            .copied()
+            .collect::<Vec<f32>>()
+    };
     let bounds = |v: Vec<f32>| {
         let lo = v.iter().copied().fold(f32::INFINITY, f32::min);
         let hi = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);

@@ -120,7 +120,11 @@ impl Sequential {
                 }
                 let grad = loss_fn.gradient(&y_hat, &yb);
                 self.backward(&grad);
-                compiled.optimizer.step(&mut self.parameters_mut());
+                let mut parameters = self.parameters_mut();
+                if let Some(max_norm) = options.clip_grad_norm {
+                    crate::nn::clip_grad_norm(&mut parameters, max_norm);
+                }
+                compiled.optimizer.step(&mut parameters);
                 loss_sum += loss as f64 * indices.len() as f64;
                 seen += indices.len();
                 for acc in accumulators.iter_mut() {

@@ -36,6 +36,8 @@ pub struct FitOptions {
     pub verbose: bool,
     /// Learning-rate schedule over epochs (default constant).
     pub lr_schedule: LrSchedule,
+    /// Rescale the gradients so their global L2 norm is at most this (Keras `global_clipnorm`).
+    pub clip_grad_norm: Option<f32>,
 }
 
 impl Default for FitOptions {
@@ -57,6 +59,7 @@ impl FitOptions {
             callbacks: Vec::new(),
             verbose: true,
             lr_schedule: LrSchedule::Constant,
+            clip_grad_norm: None,
         }
     }
     /// Number of epochs.
@@ -102,6 +105,11 @@ impl FitOptions {
     /// Progress output on or off.
     pub fn verbose(mut self, verbose: bool) -> Self {
         self.verbose = verbose;
+        self
+    }
+    /// Clip the global gradient norm to `max_norm` before each optimiser step (useful for RNNs).
+    pub fn clip_grad_norm(mut self, max_norm: f32) -> Self {
+        self.clip_grad_norm = Some(max_norm);
         self
     }
     /// Learning-rate schedule.
