@@ -1,6 +1,8 @@
 //! Reading numeric tables from CSV files (optionally gzip-compressed).
 //!
-//! The first line is the header (column names). Fields are separated by commas, or by runs of
+//! The first line is the header (column names). scikit-learn's bundled files (iris, breast
+//! cancer, wine), whose first line is `n_samples,n_features,class names...`, get the columns
+//! `feature_0 … feature_{d−1}, target`. Fields are separated by commas, or by runs of
 //! white space when the header has no comma. Empty fields and `NA`, `NaN`, `nan`, `?`, `null`
 //! are missing values, stored as `NaN` (fill them with [`impute_mean`](crate::data::impute_mean)
 //! or [`impute_median`](crate::data::impute_median)).
@@ -60,12 +62,31 @@ impl Table {
         };
         let comma = first.contains(',');
         let first_fields = split_line(first, comma);
-        let width = first_fields.len();
-        let columns: Vec<String> = if header {
+        let mut width = first_fields.len();
+        let mut columns: Vec<String> = if header {
             first_fields.clone()
         } else {
             (0..width).map(|i| format!("c{i}")).collect()
         };
+        // scikit-learn's bundled CSVs start with "n_samples,n_features,class names...":
+        // name the columns feature_0 … feature_{d−1}, target.
+        if header {
+            let second_width = text
+                .lines()
+                .skip(1)
+                .find(|l| !l.trim().is_empty())
+                .map(|l| split_line(l, comma).len());
+            if let (Some(Ok(_)), Some(Ok(d))) = (
+                first_fields.first().map(|f| f.parse::<usize>()),
+                first_fields.get(1).map(|f| f.parse::<usize>()),
+            ) {
+                if second_width == Some(d + 1) {
+                    width = d + 1;
+                    columns = (0..d).map(|i| format!("feature_{i}")).collect();
+                    columns.push("target".into());
+                }
+            }
+        }
         let mut values: Vec<f32> = Vec::new();
         let mut rows = 0;
         let data_lines: Box<dyn Iterator<Item = (usize, &str)>> = if header {
