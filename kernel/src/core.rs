@@ -45,7 +45,7 @@ pub enum Channel {
 #[derive(Debug)]
 pub enum Outgoing {
     /// A message to sign and send.
-    Msg(Message),
+    Msg(Box<Message>),
     /// Answered once every message queued before it has been handed to the socket.
     Flush(oneshot::Sender<()>),
 }
@@ -159,7 +159,7 @@ impl Outbox {
 
     fn send(&self, channel: Channel, msg: Message) {
         // A closed queue means the kernel is shutting down: nothing left to tell anyone.
-        let _ = self.queue(channel).send(Outgoing::Msg(msg));
+        let _ = self.queue(channel).send(Outgoing::Msg(Box::new(msg)));
     }
 
     /// Waits (at most `timeout`) until everything queued so far was handed to the sockets.
@@ -874,7 +874,7 @@ mod tests {
     fn drain(rx: &mut UnboundedReceiver<Outgoing>) -> Vec<Message> {
         std::iter::from_fn(|| rx.try_recv().ok())
             .filter_map(|o| match o {
-                Outgoing::Msg(m) => Some(m),
+                Outgoing::Msg(m) => Some(*m),
                 Outgoing::Flush(_) => None,
             })
             .collect()
@@ -1169,7 +1169,7 @@ mod tests {
         });
         let asked = loop {
             if let Ok(Outgoing::Msg(m)) = queues.stdin.try_recv() {
-                break m;
+                break *m;
             }
             std::thread::sleep(Duration::from_millis(5));
         };

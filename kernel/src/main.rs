@@ -131,8 +131,8 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         } => {
             let conn = connection::ConnectionInfo::read(&connection_file)?;
             let cache_dir = match cache_dir {
-                Some(d) => d,
-                None => install::user_cache_dir()?,
+                Some(d) => std::path::absolute(d)?,
+                None => default_cache_dir()?,
             };
             run_kernel(conn, cache_dir, !no_preload)
         }
@@ -157,12 +157,25 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         }
         Command::WarmUp { cache_dir } => {
             let cache_dir = match cache_dir {
-                Some(d) => d,
-                None => install::user_cache_dir()?,
+                Some(d) => std::path::absolute(d)?,
+                None => default_cache_dir()?,
             };
             warm_up(cache_dir)
         }
     }
+}
+
+/// The cache dir when none is given: the session's own rule.
+#[cfg(dlk_session)]
+fn default_cache_dir() -> anyhow::Result<PathBuf> {
+    Ok(std::path::absolute(
+        session::SessionConfig::default_cache_dir(),
+    )?)
+}
+
+#[cfg(not(dlk_session))]
+fn default_cache_dir() -> anyhow::Result<PathBuf> {
+    install::user_cache_dir()
 }
 
 #[cfg(dlk_session)]
