@@ -1,6 +1,76 @@
 //! # dl-core: a teachable deep-learning library on `ndarray`
 //!
-//! Placeholder crate docs; the full design is written below once the modules land.
+//! dl-core is the library the book teaches with. Its source reads like the book: one concept
+//! per file, each file opening with the maths it implements. Readers coming from Python start
+//! at the [`guide`] ("dl-core for Keras, PyTorch and NumPy users").
+//!
+//! ```
+//! use dl_core::prelude::*;
+//! dl_core::seed(42);
+//! let x = dl_core::init::uniform(&[200, 2], 0.0, 1.0);
+//! let y = x.map_axis(Axis(1), |r| (r[0] > 0.5) as u8 as f32).into_dyn();
+//! let mut model = Sequential::new()
+//!     .add(Dense::new(2, 16))
+//!     .add(ReLU::new())
+//!     .add(Dense::new(16, 2))
+//!     .add(Softmax::new());
+//! model.compile(Adam::new(0.01), Loss::SparseCategoricalCrossEntropy, &[Metric::Accuracy]);
+//! let history = model.fit(&x, &y, FitOptions::new().epochs(20).batch_size(16).verbose(false));
+//! assert!(history.last("accuracy").unwrap() > 0.9);
+//! ```
+//!
+//! ## Design decisions
+//!
+//! - **Per-layer forward and backward, not a tape-based autograd.** Every layer implements
+//!   [`nn::Layer`]: `forward` caches what it needs, `backward` takes `∂L/∂y`, *accumulates*
+//!   the gradients of its named [`nn::Parameter`]s and returns `∂L/∂x` (the input gradient that
+//!   saliency maps use). This is the structure the book draws on the blackboard, each
+//!   derivative is written out next to its formula, big operations (GEMM, convolution, RNN
+//!   cells) get fused hand-written kernels, and nothing is generic: a notebook cell compiles
+//!   fast. A public numeric [`gradcheck`] verifies every backward pass against central
+//!   differences.
+//! - **Keras-shaped surface.** [`nn::Sequential`] with `compile` / `fit` / `evaluate` /
+//!   `predict` returning a [`train::History`], because the book's code is Keras.
+//!   Parameters are named (`dense_1.weight`) for summaries, saving and teaching.
+//! - **Input sizes are explicit**: `Dense::new(784, 128)`, `Conv2d::new(1, 32, 3)`. Keras infers
+//!   them lazily at the first call; explicit sizes make every parameter exist at construction
+//!   (summary, optimiser state, save/load and gradient checks need no dummy batch) and make a
+//!   wrong size fail at once with both shapes named. The [`guide`] maps `Dense(128)` to it.
+//! - **One tensor type**: [`Tensor`] = `ndarray::ArrayD<f32>`, batch first (`[n, features]`,
+//!   images `[n, c, h, w]`, sequences `[n, t, features]`). f32, owned values, no generics in the
+//!   public API.
+//! - **One seeded generator**: [`seed`]`(42)` makes weights, dropout, shuffling and splits
+//!   reproducible ([`rng`], xoshiro256++; kept per thread). In the kernel, cells must share
+//!   dl-core's statics (evcxr's `:allow_static_linking 0`) for a seed to carry across cells.
+//! - **Errors**: a shape mismatch in code panics (`#[track_caller]`) naming the operation and
+//!   both shapes; anything read from a file returns [`Result`] with a [`DlError`] that names
+//!   the path (or, for a model, the layer and both shapes).
+//! - **The notebook protocol**: rich output is one `DLK_DISPLAY {json}` line on stdout when
+//!   `DL_KERNEL=1` ([`display`]: PNG + SVG + text/plain bundles, display ids for in-place
+//!   updates); long loops poll [`interrupt::requested`] once per batch and stop keeping what
+//!   they have. Outside the kernel dl-core prints plain text.
+//! - **Plots without system fonts**: plotters with the `ab_glyph` backend and the bundled
+//!   DejaVu Sans; plotters' `ttf` feature must never be enabled (it would prefer system fonts).
+//!
+//! ## Modules
+//!
+//! | module | what |
+//! |---|---|
+//! | [`tensor`], [`rng`], [`init`] | the tensor type and helpers; the seeded generator; initialisers |
+//! | [`nn`] | `Layer`, `Parameter`, `Mode`, `LayerConfig`; Dense, activations, Dropout, CNN and RNN layers; `Sequential` |
+//! | [`loss`] | MSE, MAE, binary and (sparse) categorical cross-entropy, from probabilities or logits |
+//! | [`optim`] | SGD, Momentum, Adam (weight decay), learning-rate schedules |
+//! | [`train`] | compile, fit, evaluate; `FitOptions`, `History`, callbacks, live progress |
+//! | [`models`] | `LinearRegression` (GD and closed form), `LogisticRegression` |
+//! | [`data`] | CSV, imputation, outliers, scaling, one-hot, splits, batches, MNIST, windows, vocabularies |
+//! | [`metrics`], [`model_selection`] | classification and regression metrics; k-fold, stratified, leave-one-out, `cross_val_score` |
+//! | [`plot`] | figures rendered to PNG and SVG, shown inline or saved |
+//! | [`display`], [`interrupt`] | the kernel protocol: rich output and cooperative interrupt |
+//! | [`io`] | save and load models |
+//! | [`gradcheck`] | numeric gradient checking |
+//! | [`ops`] | fast kernels: GEMM, im2col convolution, pooling, recurrent cells |
+//! | [`guide`] | dl-core for Keras, PyTorch and NumPy users |
+//! | [`prelude`] | what every notebook has in scope |
 
 #![warn(missing_docs)]
 
@@ -8,6 +78,7 @@ pub mod data;
 pub mod display;
 pub mod error;
 pub mod gradcheck;
+pub mod guide;
 pub mod init;
 pub mod interrupt;
 pub mod io;
