@@ -226,6 +226,25 @@ def test_12_user_expressions_are_answered(kc):
     assert ue["bad"]["status"] == "error"
 
 
+def test_98_restart_gives_a_fresh_session():
+    km, kc = start_kernel()
+    try:
+        warm(kc)
+        reply, _ = execute(kc, "let before_restart = 1;")
+        assert reply["content"]["execution_count"] == 1
+        old_pid = km.provisioner.pid
+        km.restart_kernel(now=False)  # shutdown_request(restart=True) on control, then a new one
+        assert km.provisioner.pid != old_pid
+        kc.wait_for_ready(timeout=60)
+        warm(kc)
+        reply, _ = execute(kc, "1")
+        assert reply["content"]["execution_count"] == 1, "the count starts again at 1"
+        reply, _ = execute(kc, "before_restart")
+        assert reply["content"]["status"] == "error", "variables do not survive a restart"
+    finally:
+        stop_kernel(km, kc)
+
+
 def test_99_shutdown_on_control_ends_the_process():
     km, kc = start_kernel()
     try:
