@@ -5,18 +5,76 @@ use dl_core::prelude::*;
 use std::path::PathBuf;
 
 fn main() {
-    let dir = std::env::args().nth(1).map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let dir = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     dl_core::seed(0);
     let x = dl_core::init::uniform(&[200, 2], 0.0, 1.0);
-    let labels: Vec<usize> = x.outer_iter().map(|r| (r[0] + r[1] > 1.0) as usize).collect();
+    let labels: Vec<usize> = x
+        .outer_iter()
+        .map(|r| (r[0] + r[1] > 1.0) as usize)
+        .collect();
     let figures = vec![
-        ("line", line_plot("Loss", &[("train", &[1.0, 0.6, 0.4, 0.3, 0.25]), ("validation", &[1.1, 0.7, 0.55, 0.5, 0.52])]).x_label("epoch").y_label("loss")),
+        (
+            "line",
+            line_plot(
+                "Loss",
+                &[
+                    ("train", &[1.0, 0.6, 0.4, 0.3, 0.25]),
+                    ("validation", &[1.1, 0.7, 0.55, 0.5, 0.52]),
+                ],
+            )
+            .x_label("epoch")
+            .y_label("loss"),
+        ),
         ("scatter", scatter_by_class("Two classes", &x, &labels)),
-        ("fit_line", fit_line("y = 3x + 1 + noise", &[0.1, 0.4, 0.5, 0.9], &[1.7, 2.6, 3.1, 4.2], 3.0, 1.4)),
-        ("decision_boundary", decision_boundary("x₀ + x₁ > 1", &x, &labels, |g| g.map_axis(Axis(1), |r| (r[0] + r[1] > 1.0) as u8 as f32).insert_axis(Axis(1)).into_dyn())),
-        ("histogram", histogram("Normal samples", dl_core::init::normal(&[1000], 0.0, 1.0).as_slice().unwrap(), 30)),
-        ("confusion", confusion_matrix_plot(&dl_core::metrics::confusion_matrix(&[0, 0, 1, 1, 2, 2, 2], &[0, 1, 1, 1, 2, 0, 2], 3), &["cat", "dog", "bird"])),
-        ("images", image_grid("Digits", &dl_core::init::uniform(&[8, 28, 28], 0.0, 1.0), &["0", "1", "2", "3", "4", "5", "6", "7"], 4)),
+        (
+            "fit_line",
+            fit_line(
+                "y = 3x + 1 + noise",
+                &[0.1, 0.4, 0.5, 0.9],
+                &[1.7, 2.6, 3.1, 4.2],
+                3.0,
+                1.4,
+            ),
+        ),
+        (
+            "decision_boundary",
+            decision_boundary("x₀ + x₁ > 1", &x, &labels, |g| {
+                g.map_axis(Axis(1), |r| (r[0] + r[1] > 1.0) as u8 as f32)
+                    .insert_axis(Axis(1))
+                    .into_dyn()
+            }),
+        ),
+        (
+            "histogram",
+            histogram(
+                "Normal samples",
+                dl_core::init::normal(&[1000], 0.0, 1.0).as_slice().unwrap(),
+                30,
+            ),
+        ),
+        (
+            "confusion",
+            confusion_matrix_plot(
+                &dl_core::metrics::confusion_matrix(
+                    &[0, 0, 1, 1, 2, 2, 2],
+                    &[0, 1, 1, 1, 2, 0, 2],
+                    3,
+                ),
+                &["cat", "dog", "bird"],
+            ),
+        ),
+        (
+            "images",
+            image_grid(
+                "Digits",
+                &dl_core::init::uniform(&[8, 28, 28], 0.0, 1.0),
+                &["0", "1", "2", "3", "4", "5", "6", "7"],
+                4,
+            ),
+        ),
     ];
     for (name, fig) in figures {
         for ext in ["png", "svg"] {

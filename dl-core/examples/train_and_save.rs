@@ -15,25 +15,38 @@ use std::path::{Path, PathBuf};
 pub fn run(path: &Path) -> f32 {
     dl_core::seed(42);
     let x = dl_core::init::uniform(&[1000, 2], 0.0, 1.0);
-    let y = x.map_axis(Axis(1), |row| (row[0] > 0.5) as u8 as f32).into_dyn();
+    let y = x
+        .map_axis(Axis(1), |row| (row[0] > 0.5) as u8 as f32)
+        .into_dyn();
     let split = dl_core::data::train_test_split(&x, &y, 0.2, 42);
 
     let mut model = Sequential::new()
         .add(Dense::new(2, 16))
         .add(ReLU::new())
         .add(Dense::new(16, 2));
-    model.compile(Adam::new(0.01), Loss::SparseCategoricalCrossEntropyWithLogits, &[Metric::Accuracy]);
+    model.compile(
+        Adam::new(0.01),
+        Loss::SparseCategoricalCrossEntropyWithLogits,
+        &[Metric::Accuracy],
+    );
     print!("{}", model.summary(&[2]));
     let history = model.fit(
         &split.x_train,
         &split.y_train,
-        FitOptions::new().epochs(30).batch_size(32).validation_split(0.1).seed(42),
+        FitOptions::new()
+            .epochs(30)
+            .batch_size(32)
+            .validation_split(0.1)
+            .seed(42),
     );
     println!("training: {}", history.stop_reason);
 
     let evaluation = model.evaluate(&split.x_test, &split.y_test);
     let accuracy = evaluation.get("accuracy").expect("compiled with accuracy");
-    println!("test loss {:.4}, test accuracy {:.3}", evaluation.loss, accuracy);
+    println!(
+        "test loss {:.4}, test accuracy {:.3}",
+        evaluation.loss, accuracy
+    );
 
     model.save(path).expect("save the model");
     let mut loaded = Sequential::load(path).expect("load the model");
@@ -42,7 +55,10 @@ pub fn run(path: &Path) -> f32 {
         loaded.predict(&split.x_test),
         "the loaded model predicts differently"
     );
-    println!("saved to {} and reloaded: identical predictions", path.display());
+    println!(
+        "saved to {} and reloaded: identical predictions",
+        path.display()
+    );
     accuracy
 }
 

@@ -5,7 +5,10 @@ use dl_core::prelude::*;
 use std::path::PathBuf;
 
 fn data(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("data").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("data")
+        .join(path)
 }
 
 #[test]
@@ -23,8 +26,16 @@ fn mnist_idx_gzip_loads_ten_thousand_digits() {
         counts[label as usize] += 1;
     }
     // Per-digit counts from the data set's provenance notes.
-    assert_eq!(counts, [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]);
-    let fig = image_grid("MNIST", &x.slice(s![0..8, .., ..]).to_owned().into_dyn(), &["a"; 8], 4);
+    assert_eq!(
+        counts,
+        [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]
+    );
+    let fig = image_grid(
+        "MNIST",
+        &x.slice(s![0..8, .., ..]).to_owned().into_dyn(),
+        &["a"; 8],
+        4,
+    );
     assert!(fig.to_png().is_ok());
 }
 
@@ -33,7 +44,12 @@ fn a_missing_file_names_the_path() {
     let err = load_mnist(data("mnist/nope.gz"), data("mnist/nope-labels.gz")).unwrap_err();
     assert!(matches!(err, dl_core::DlError::NotFound { .. }));
     assert!(err.to_string().contains("nope.gz"), "{err}");
-    assert!(read_csv(data("tabular/nope.csv")).unwrap_err().to_string().contains("nope.csv"));
+    assert!(
+        read_csv(data("tabular/nope.csv"))
+            .unwrap_err()
+            .to_string()
+            .contains("nope.csv")
+    );
 }
 
 #[test]
@@ -46,7 +62,12 @@ fn breast_cancer_csv_gives_features_and_labels() {
     let split = train_test_split(&x, &y, 0.25, 0);
     let scaler = Standardizer::fit(&split.x_train);
     let z = scaler.transform(&split.x_train);
-    for col in z.clone().into_dimensionality::<ndarray::Ix2>().unwrap().columns() {
+    for col in z
+        .clone()
+        .into_dimensionality::<ndarray::Ix2>()
+        .unwrap()
+        .columns()
+    {
         assert!(col.mean().unwrap().abs() < 1e-3);
     }
     let mut model = LogisticRegression::new();
@@ -61,7 +82,9 @@ fn co2_has_missing_values_that_imputation_fills() {
     let co2 = table.column("co2").unwrap().into_dyn();
     let mean_filled = impute_mean(&co2);
     let median_filled = impute_median(&co2);
-    assert!(mean_filled.iter().all(|v| v.is_finite()) && median_filled.iter().all(|v| v.is_finite()));
+    assert!(
+        mean_filled.iter().all(|v| v.is_finite()) && median_filled.iter().all(|v| v.is_finite())
+    );
     let interpolated = interpolate_linear(co2.as_slice().unwrap());
     assert!(interpolated.iter().all(|v| (300.0..400.0).contains(v)));
     assert_eq!(table.drop_missing_rows().num_rows(), table.num_rows() - 59);
@@ -122,9 +145,24 @@ fn iris_model_selection_and_metrics() {
     let scores = dl_core::model_selection::cross_val_score(&x, &y, &folds, |xt, yt, xv, yv| {
         dl_core::seed(0);
         let scaler = Standardizer::fit(xt);
-        let mut model = Sequential::new().add(Dense::new(4, 16)).add(ReLU::new()).add(Dense::new(16, 3));
-        model.compile(Adam::new(0.02), Loss::SparseCategoricalCrossEntropyWithLogits, &[Metric::Accuracy]);
-        model.fit(&scaler.transform(xt), yt, FitOptions::new().epochs(60).batch_size(16).seed(1).verbose(false));
+        let mut model = Sequential::new()
+            .add(Dense::new(4, 16))
+            .add(ReLU::new())
+            .add(Dense::new(16, 3));
+        model.compile(
+            Adam::new(0.02),
+            Loss::SparseCategoricalCrossEntropyWithLogits,
+            &[Metric::Accuracy],
+        );
+        model.fit(
+            &scaler.transform(xt),
+            yt,
+            FitOptions::new()
+                .epochs(60)
+                .batch_size(16)
+                .seed(1)
+                .verbose(false),
+        );
         let predicted = dl_core::metrics::predicted_classes(&model.predict(&scaler.transform(xv)));
         dl_core::metrics::accuracy(&dl_core::metrics::labels(yv), &predicted)
     });

@@ -5,7 +5,8 @@ mod example;
 
 #[test]
 fn the_example_trains_saves_and_reloads() {
-    let path = std::env::temp_dir().join(format!("dl-core-example-test-{}.json", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("dl-core-example-test-{}.json", std::process::id()));
     let accuracy = example::run(&path);
     assert!(accuracy >= 0.95, "test accuracy {accuracy}");
     std::fs::remove_file(&path).ok();

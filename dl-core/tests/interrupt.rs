@@ -24,10 +24,20 @@ fn fit_stops_when_the_interrupt_file_exists_and_keeps_the_model() {
     let before = model.parameters()[0].value.clone();
     let history = model.fit(&x, &y, FitOptions::new().epochs(100).verbose(false));
     assert!(history.interrupted());
-    assert_eq!(history.stop_reason, StopReason::Interrupted { epoch: 1, batch: 1 });
-    assert_eq!(model.parameters()[0].value, before, "weights kept as they were");
+    assert_eq!(
+        history.stop_reason,
+        StopReason::Interrupted { epoch: 1, batch: 1 }
+    );
+    assert_eq!(
+        model.parameters()[0].value,
+        before,
+        "weights kept as they were"
+    );
     assert!(model.is_compiled(), "the model stays compiled and usable");
-    assert_eq!(dl_core::data::BatchIterator::new(&x, &y, 32, None).count(), 0);
+    assert_eq!(
+        dl_core::data::BatchIterator::new(&x, &y, 32, None).count(),
+        0
+    );
 
     std::fs::remove_file(&file).unwrap();
     assert!(!dl_core::interrupt::requested());

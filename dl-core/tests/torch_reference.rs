@@ -12,8 +12,18 @@ fn fixtures() -> Value {
 }
 
 fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
-    let data: Vec<f32> = v["data"].as_array().unwrap().iter().map(|d| d.as_f64().unwrap() as f32).collect();
+    let shape: Vec<usize> = v["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect();
+    let data: Vec<f32> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_f64().unwrap() as f32)
+        .collect();
     dl_core::tensor::from_vec(&shape, data)
 }
 
@@ -37,7 +47,9 @@ fn loss_by_name(name: &str) -> Loss {
         "categorical_cross_entropy" => Loss::CategoricalCrossEntropy,
         "categorical_cross_entropy_with_logits" => Loss::CategoricalCrossEntropyWithLogits,
         "sparse_categorical_cross_entropy" => Loss::SparseCategoricalCrossEntropy,
-        "sparse_categorical_cross_entropy_with_logits" => Loss::SparseCategoricalCrossEntropyWithLogits,
+        "sparse_categorical_cross_entropy_with_logits" => {
+            Loss::SparseCategoricalCrossEntropyWithLogits
+        }
         other => panic!("unknown loss {other}"),
     }
 }
@@ -53,8 +65,16 @@ fn every_loss_matches_pytorch() {
         let (y_hat, y) = (tensor(&case["y_hat"]), tensor(&case["y"]));
         let value = loss.compute(&y_hat, &y);
         let expected = case["loss"].as_f64().unwrap() as f32;
-        assert!((value - expected).abs() <= 1e-5 * (1.0 + expected.abs()), "{name}: loss {value} vs PyTorch {expected}");
-        assert_close(&format!("{name} gradient"), &loss.gradient(&y_hat, &y), &tensor(&case["grad"]), 1e-5);
+        assert!(
+            (value - expected).abs() <= 1e-5 * (1.0 + expected.abs()),
+            "{name}: loss {value} vs PyTorch {expected}"
+        );
+        assert_close(
+            &format!("{name} gradient"),
+            &loss.gradient(&y_hat, &y),
+            &tensor(&case["grad"]),
+            1e-5,
+        );
     }
 }
 
@@ -65,7 +85,9 @@ fn every_activation_matches_pytorch() {
         let name = case["name"].as_str().unwrap();
         let mut layer: Box<dyn Layer> = match name {
             "relu" => Box::new(ReLU::new()),
-            "leaky_relu" => Box::new(LeakyReLU::new(case["params"]["alpha"].as_f64().unwrap() as f32)),
+            "leaky_relu" => Box::new(LeakyReLU::new(
+                case["params"]["alpha"].as_f64().unwrap() as f32
+            )),
             "sigmoid" => Box::new(Sigmoid::new()),
             "tanh" => Box::new(Tanh::new()),
             "softmax" => Box::new(Softmax::new()),
@@ -74,7 +96,12 @@ fn every_activation_matches_pytorch() {
         let y = layer.forward(&tensor(&case["x"]), Mode::Train);
         assert_close(&format!("{name} forward"), &y, &tensor(&case["y"]), 1e-6);
         let dx = layer.backward(&tensor(&case["grad_output"]));
-        assert_close(&format!("{name} backward"), &dx, &tensor(&case["grad_input"]), 1e-5);
+        assert_close(
+            &format!("{name} backward"),
+            &dx,
+            &tensor(&case["grad_input"]),
+            1e-5,
+        );
     }
 }
 
@@ -88,9 +115,24 @@ fn dense_matches_pytorch_linear() {
     let y = dense.forward(&tensor(&case["x"]), Mode::Train);
     assert_close("dense forward", &y, &tensor(&case["y"]), 1e-5);
     let dx = dense.backward(&tensor(&case["grad_output"]));
-    assert_close("dense input gradient", &dx, &tensor(&case["grad_input"]), 1e-5);
-    assert_close("dense weight gradient", &dense.weight().grad, &tensor(&case["weight_grad"]), 1e-5);
-    assert_close("dense bias gradient", &dense.bias().grad, &tensor(&case["bias_grad"]), 1e-5);
+    assert_close(
+        "dense input gradient",
+        &dx,
+        &tensor(&case["grad_input"]),
+        1e-5,
+    );
+    assert_close(
+        "dense weight gradient",
+        &dense.weight().grad,
+        &tensor(&case["weight_grad"]),
+        1e-5,
+    );
+    assert_close(
+        "dense bias gradient",
+        &dense.bias().grad,
+        &tensor(&case["bias_grad"]),
+        1e-5,
+    );
 }
 
 #[test]
@@ -116,7 +158,12 @@ fn every_optimizer_step_matches_pytorch() {
         for (step, (g, expected)) in grads.iter().zip(values).enumerate() {
             p.grad.assign(&tensor(g));
             opt.step(&mut [&mut p]);
-            assert_close(&format!("{name} step {}", step + 1), &p.value, &tensor(expected), 2e-6);
+            assert_close(
+                &format!("{name} step {}", step + 1),
+                &p.value,
+                &tensor(expected),
+                2e-6,
+            );
         }
     }
 }
@@ -131,7 +178,9 @@ fn learning_rate_schedules_match_pytorch() {
                 step_size: h["step_size"].as_u64().unwrap() as usize,
                 gamma: h["gamma"].as_f64().unwrap() as f32,
             },
-            "exponential" => LrSchedule::Exponential { gamma: h["gamma"].as_f64().unwrap() as f32 },
+            "exponential" => LrSchedule::Exponential {
+                gamma: h["gamma"].as_f64().unwrap() as f32,
+            },
             "cosine" => LrSchedule::Cosine {
                 t_max: h["t_max"].as_u64().unwrap() as usize,
                 min_lr: h["min_lr"].as_f64().unwrap() as f32,
@@ -142,7 +191,11 @@ fn learning_rate_schedules_match_pytorch() {
         for (epoch, expected) in case["lrs"].as_array().unwrap().iter().enumerate() {
             let expected = expected.as_f64().unwrap() as f32;
             let got = schedule.lr_at(lr0, epoch);
-            assert!((got - expected).abs() < 1e-6, "{:?} epoch {epoch}: {got} vs PyTorch {expected}", schedule);
+            assert!(
+                (got - expected).abs() < 1e-6,
+                "{:?} epoch {epoch}: {got} vs PyTorch {expected}",
+                schedule
+            );
         }
     }
 }

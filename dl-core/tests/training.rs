@@ -6,7 +6,9 @@ fn xor_like(n: usize, seed: u64) -> (Tensor, Tensor) {
     let mut rng = dl_core::rng::Rng::new(seed);
     let xs: Vec<f32> = (0..2 * n).map(|_| rng.uniform_range(-1.0, 1.0)).collect();
     let x = dl_core::tensor::from_vec(&[n, 2], xs);
-    let y = x.map_axis(Axis(1), |r| ((r[0] > 0.0) != (r[1] > 0.0)) as u8 as f32).into_dyn();
+    let y = x
+        .map_axis(Axis(1), |r| ((r[0] > 0.0) != (r[1] > 0.0)) as u8 as f32)
+        .into_dyn();
     (x, y)
 }
 
@@ -23,10 +25,27 @@ fn an_mlp_learns_xor_with_validation_split() {
     dl_core::seed(11);
     let (x, y) = xor_like(1200, 1);
     let mut model = mlp();
-    model.compile(Adam::new(0.02), Loss::SparseCategoricalCrossEntropy, &[Metric::Accuracy]);
-    let history = model.fit(&x, &y, FitOptions::new().epochs(60).batch_size(32).validation_split(0.2).seed(5).verbose(false));
+    model.compile(
+        Adam::new(0.02),
+        Loss::SparseCategoricalCrossEntropy,
+        &[Metric::Accuracy],
+    );
+    let history = model.fit(
+        &x,
+        &y,
+        FitOptions::new()
+            .epochs(60)
+            .batch_size(32)
+            .validation_split(0.2)
+            .seed(5)
+            .verbose(false),
+    );
     assert_eq!(history.get("val_loss").len(), 60);
-    assert!(history.last("val_accuracy").unwrap() > 0.93, "{:?}", history.last("val_accuracy"));
+    assert!(
+        history.last("val_accuracy").unwrap() > 0.93,
+        "{:?}",
+        history.last("val_accuracy")
+    );
     assert!(history.get("loss")[0] > history.last("loss").unwrap());
 }
 
@@ -35,10 +54,24 @@ fn explicit_validation_data_and_one_hot_targets_work() {
     dl_core::seed(12);
     let (x, y) = xor_like(600, 2);
     let (xv, yv) = xor_like(200, 3);
-    let (y1, yv1) = (dl_core::data::one_hot(&y, 2), dl_core::data::one_hot(&yv, 2));
+    let (y1, yv1) = (
+        dl_core::data::one_hot(&y, 2),
+        dl_core::data::one_hot(&yv, 2),
+    );
     let mut model = mlp();
-    model.compile(Momentum::new(0.1, 0.9), Loss::CategoricalCrossEntropy, &[Metric::Accuracy]);
-    let history = model.fit(&x, &y1, FitOptions::new().epochs(40).validation_data(&xv, &yv1).verbose(false));
+    model.compile(
+        Momentum::new(0.1, 0.9),
+        Loss::CategoricalCrossEntropy,
+        &[Metric::Accuracy],
+    );
+    let history = model.fit(
+        &x,
+        &y1,
+        FitOptions::new()
+            .epochs(40)
+            .validation_data(&xv, &yv1)
+            .verbose(false),
+    );
     assert!(history.last("val_accuracy").unwrap() > 0.9);
 }
 
@@ -49,13 +82,20 @@ fn a_diverging_run_stops_and_names_epoch_and_batch() {
     let y = x.mapv(|v| v * 3.0);
     let mut model = Sequential::new().add(Dense::new(1, 1));
     model.compile(Sgd::new(10.0), Loss::Mse, &[]);
-    let history = model.fit(&x, &y, FitOptions::new().epochs(50).batch_size(8).verbose(false));
+    let history = model.fit(
+        &x,
+        &y,
+        FitOptions::new().epochs(50).batch_size(8).verbose(false),
+    );
     match history.stop_reason {
         StopReason::NonFiniteLoss { epoch, batch, .. } => {
             assert_eq!(epoch, 1, "diverges in the first epoch");
             assert!(batch >= 2, "the first loss is finite");
             let text = history.stop_reason.to_string();
-            assert!(text.contains(&format!("epoch {epoch}, batch {batch}")), "{text}");
+            assert!(
+                text.contains(&format!("epoch {epoch}, batch {batch}")),
+                "{text}"
+            );
         }
         other => panic!("expected a non-finite loss stop, got {other:?}"),
     }
@@ -67,7 +107,15 @@ fn early_stopping_stops_when_nothing_improves() {
     let (x, y) = xor_like(100, 4);
     let mut model = mlp();
     model.compile(Sgd::new(0.0), Loss::SparseCategoricalCrossEntropy, &[]);
-    let history = model.fit(&x, &y, FitOptions::new().epochs(50).shuffle(false).callback(EarlyStopping::new("loss", 3)).verbose(false));
+    let history = model.fit(
+        &x,
+        &y,
+        FitOptions::new()
+            .epochs(50)
+            .shuffle(false)
+            .callback(EarlyStopping::new("loss", 3))
+            .verbose(false),
+    );
     assert_eq!(history.stop_reason, StopReason::EarlyStopped { epoch: 4 });
     assert_eq!(history.num_epochs(), 4);
 }
@@ -88,8 +136,14 @@ fn early_stopping_can_restore_the_best_weights() {
         p.value.fill(9.0);
     }
     logs.insert("loss".to_string(), 0.9);
-    assert_eq!(stopper.on_epoch_end(2, &logs, &mut model), CallbackAction::Continue);
-    assert_eq!(stopper.on_epoch_end(3, &logs, &mut model), CallbackAction::Stop);
+    assert_eq!(
+        stopper.on_epoch_end(2, &logs, &mut model),
+        CallbackAction::Continue
+    );
+    assert_eq!(
+        stopper.on_epoch_end(3, &logs, &mut model),
+        CallbackAction::Stop
+    );
     let restored: Vec<Tensor> = model.parameters().iter().map(|p| p.value.clone()).collect();
     assert_eq!(best, restored);
     let _ = (x, y);
@@ -104,8 +158,19 @@ fn checkpoint_saves_a_loadable_model() {
     let path = std::env::temp_dir().join(format!("dl-core-checkpoint-{}.json", std::process::id()));
     std::fs::remove_file(&path).ok();
     let mut model = mlp();
-    model.compile(Adam::new(0.01), Loss::SparseCategoricalCrossEntropy, &[Metric::Accuracy]);
-    model.fit(&x, &y, FitOptions::new().epochs(3).callback(ModelCheckpoint::new(&path, "loss")).verbose(false));
+    model.compile(
+        Adam::new(0.01),
+        Loss::SparseCategoricalCrossEntropy,
+        &[Metric::Accuracy],
+    );
+    model.fit(
+        &x,
+        &y,
+        FitOptions::new()
+            .epochs(3)
+            .callback(ModelCheckpoint::new(&path, "loss"))
+            .verbose(false),
+    );
     let mut loaded = Sequential::load(&path).expect("checkpoint written");
     assert_eq!(loaded.layer_names(), model.layer_names());
     assert_eq!(loaded.predict(&x).shape(), &[200, 2]);
@@ -115,11 +180,24 @@ fn checkpoint_saves_a_loadable_model() {
 #[test]
 fn loading_into_a_different_architecture_names_layer_and_shapes() {
     let path = std::env::temp_dir().join(format!("dl-core-mismatch-{}.json", std::process::id()));
-    Sequential::new().add(Dense::new(2, 4)).add(ReLU::new()).add(Dense::new(4, 1)).save(&path).unwrap();
-    let mut other = Sequential::new().add(Dense::new(2, 4)).add(ReLU::new()).add(Dense::new(4, 3));
+    Sequential::new()
+        .add(Dense::new(2, 4))
+        .add(ReLU::new())
+        .add(Dense::new(4, 1))
+        .save(&path)
+        .unwrap();
+    let mut other = Sequential::new()
+        .add(Dense::new(2, 4))
+        .add(ReLU::new())
+        .add(Dense::new(4, 3));
     let err = other.load_weights(&path).unwrap_err();
     match &err {
-        dl_core::DlError::ShapeMismatch { layer, parameter, expected, found } => {
+        dl_core::DlError::ShapeMismatch {
+            layer,
+            parameter,
+            expected,
+            found,
+        } => {
             assert_eq!(layer, "dense_1");
             assert_eq!(parameter, "weight");
             assert_eq!(expected, &vec![4, 3]);
@@ -138,13 +216,20 @@ fn schedules_and_weight_decay_run_inside_fit() {
     dl_core::seed(4);
     let (x, y) = xor_like(200, 7);
     let mut model = mlp();
-    model.compile(Adam::new(0.01).with_weight_decay(1e-4), Loss::SparseCategoricalCrossEntropy, &[Metric::Accuracy]);
+    model.compile(
+        Adam::new(0.01).with_weight_decay(1e-4),
+        Loss::SparseCategoricalCrossEntropy,
+        &[Metric::Accuracy],
+    );
     let history = model.fit(
         &x,
         &y,
         FitOptions::new()
             .epochs(5)
-            .lr_schedule(LrSchedule::StepDecay { step_size: 2, gamma: 0.5 })
+            .lr_schedule(LrSchedule::StepDecay {
+                step_size: 2,
+                gamma: 0.5,
+            })
             .clip_grad_norm(1.0)
             .verbose(false),
     );
@@ -164,7 +249,11 @@ fn fit_without_compile_says_so() {
 fn fit_with_mismatched_samples_names_both_shapes() {
     let mut model = Sequential::new().add(Dense::new(1, 1));
     model.compile(Sgd::new(0.1), Loss::Mse, &[]);
-    model.fit(&dl_core::tensor::column(&[1.0, 2.0, 3.0]), &dl_core::tensor::column(&[1.0, 2.0]), FitOptions::new());
+    model.fit(
+        &dl_core::tensor::column(&[1.0, 2.0, 3.0]),
+        &dl_core::tensor::column(&[1.0, 2.0]),
+        FitOptions::new(),
+    );
 }
 
 #[test]
@@ -173,7 +262,10 @@ fn every_loss_passes_the_gradient_check() {
     dl_core::seed(9);
     let logits = dl_core::init::normal(&[5, 3], 0.0, 1.0);
     let probs = dl_core::nn::softmax_last_axis(&logits);
-    let one_hot = dl_core::data::one_hot(&dl_core::tensor::from_vec(&[5], vec![0., 2., 1., 1., 0.]), 3);
+    let one_hot = dl_core::data::one_hot(
+        &dl_core::tensor::from_vec(&[5], vec![0., 2., 1., 1., 0.]),
+        3,
+    );
     let labels = dl_core::tensor::from_vec(&[5], vec![0., 2., 1., 1., 0.]);
     let p1 = dl_core::init::uniform(&[5, 1], 0.1, 0.9);
     let z1 = dl_core::init::normal(&[5, 1], 0.0, 2.0);
@@ -192,7 +284,11 @@ fn every_loss_passes_the_gradient_check() {
         let numeric = numeric_gradient(|t| loss.compute(t, &y), &y_hat, 1e-3);
         let analytic = loss.gradient(&y_hat, &y);
         for (a, n) in analytic.iter().zip(numeric.iter()) {
-            assert!((a - n).abs() < 2e-3 * (1.0 + a.abs()), "{}: analytic {a} vs numeric {n}", loss.name());
+            assert!(
+                (a - n).abs() < 2e-3 * (1.0 + a.abs()),
+                "{}: analytic {a} vs numeric {n}",
+                loss.name()
+            );
         }
     }
 }
@@ -213,7 +309,11 @@ fn sequential_gradient_check_through_all_layers() {
     let y_hat = model.forward(&x, Mode::Train);
     model.zero_grad();
     let dx = model.backward(&loss.gradient(&y_hat, &labels));
-    let numeric = dl_core::gradcheck::numeric_gradient(|t| loss.compute(&model.forward(t, Mode::Eval), &labels), &x, 1e-2);
+    let numeric = dl_core::gradcheck::numeric_gradient(
+        |t| loss.compute(&model.forward(t, Mode::Eval), &labels),
+        &x,
+        1e-2,
+    );
     for (a, n) in dx.iter().zip(numeric.iter()) {
         assert!((a - n).abs() < 2e-3, "input gradient {a} vs {n}");
     }

@@ -79,12 +79,11 @@ impl Table {
             if let (Some(Ok(_)), Some(Ok(d))) = (
                 first_fields.first().map(|f| f.parse::<usize>()),
                 first_fields.get(1).map(|f| f.parse::<usize>()),
-            ) {
-                if second_width == Some(d + 1) {
-                    width = d + 1;
-                    columns = (0..d).map(|i| format!("feature_{i}")).collect();
-                    columns.push("target".into());
-                }
+            ) && second_width == Some(d + 1)
+            {
+                width = d + 1;
+                columns = (0..d).map(|i| format!("feature_{i}")).collect();
+                columns.push("target".into());
             }
         }
         let mut values: Vec<f32> = Vec::new();

@@ -25,7 +25,7 @@ fn columns_view(x: &Tensor) -> ndarray::Array2<f32> {
     }
 }
 
-fn impute(x: &Tensor, fill: fn(&mut Vec<f32>) -> f32) -> Tensor {
+fn impute(x: &Tensor, fill: fn(&mut [f32]) -> f32) -> Tensor {
     let mut m = columns_view(x);
     for mut col in m.columns_mut() {
         let mut observed: Vec<f32> = col.iter().copied().filter(|v| !v.is_nan()).collect();
@@ -65,7 +65,7 @@ pub fn impute_median(x: &Tensor) -> Tensor {
     impute(x, median)
 }
 
-pub(crate) fn median(v: &mut Vec<f32>) -> f32 {
+pub(crate) fn median(v: &mut [f32]) -> f32 {
     v.sort_by(f32::total_cmp);
     let n = v.len();
     if n % 2 == 1 {

@@ -111,12 +111,11 @@ impl MimeBundle {
 /// Writes one line to stdout in a single `write` and flushes it.
 fn emit_line(line: &str) {
     let mut out = std::io::stdout().lock();
-    let mut buf = String::with_capacity(line.len() + 2);
-    // Start on a fresh line in case a `print!` left a partial one.
-    buf.push('\n');
+    // One write: the kernel reads the marker even after a partial line from `print!`.
+    let mut buf = String::with_capacity(line.len() + 1);
     buf.push_str(line);
     buf.push('\n');
-    let _ = out.write_all(buf[1..].as_bytes());
+    let _ = out.write_all(buf.as_bytes());
     let _ = out.flush();
 }
 

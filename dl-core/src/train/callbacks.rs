@@ -187,10 +187,10 @@ impl Callback for ModelCheckpoint {
         if improved {
             self.best = value;
         }
-        if improved || !self.save_best_only {
-            if let Err(e) = model.save(&self.path) {
-                eprintln!("ModelCheckpoint: epoch {epoch}: {e}");
-            }
+        if (improved || !self.save_best_only)
+            && let Err(e) = model.save(&self.path)
+        {
+            eprintln!("ModelCheckpoint: epoch {epoch}: {e}");
         }
         CallbackAction::Continue
     }
