@@ -102,6 +102,10 @@ pub use tensor::Tensor;
 
 /// What every notebook has in scope: `use dl_core::prelude::*;`.
 pub mod prelude {
+    pub use crate::data::{
+        BatchIterator, CharVocab, MinMaxScaler, Standardizer, Table, load_mnist, load_text,
+        one_hot, read_csv, sliding_windows, train_test_split,
+    };
     pub use crate::display::{MimeBundle, Show, show};
     pub use crate::init::Initializer;
     pub use crate::loss::Loss;
@@ -122,5 +126,6 @@ pub mod prelude {
     pub use crate::train::{
         Callback, EarlyStopping, Evaluation, FitOptions, History, ModelCheckpoint, StopReason,
     };
+    pub use crate::{data, gradcheck, init, metrics, model_selection, tensor};
     pub use ndarray::{Array1, Array2, ArrayD, Axis, IxDyn, array, s};
 }

@@ -236,3 +236,44 @@ where
 pub fn show(item: &impl Show) {
     item.show();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marker_lines_are_one_line_of_valid_json() {
+        let bundle = MimeBundle::text("a\nb")
+            .with_png(&[1, 2, 3], 10, 20)
+            .with_svg("<svg/>");
+        let line = bundle.marker_line(None, false);
+        assert!(
+            !line.contains('\n'),
+            "one line even when the text has newlines"
+        );
+        let v: Value = serde_json::from_str(line.strip_prefix(DISPLAY_MARKER).unwrap()).unwrap();
+        assert_eq!(v["data"]["image/png"], "AQID");
+        assert_eq!(v["metadata"]["image/png"]["width"], 10);
+        assert!(v["display_id"].is_null());
+        assert_eq!(v["update"], false);
+    }
+
+    #[test]
+    fn display_ids_are_unique() {
+        let a = new_display_id("x");
+        let b = new_display_id("x");
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn small_arrays_show_every_value_and_large_ones_are_abbreviated() {
+        let small = ndarray::array![[1.5f32, 2.0], [3.0, 4.25]].into_dyn();
+        let html = array_html(&small.view());
+        assert!(html.contains("1.5000") && html.contains("4.2500") && !html.contains('…'));
+        let big = crate::tensor::zeros(&[2000]);
+        let html = array_html(&big.view());
+        assert_eq!(html.matches("<td").count(), 7);
+        let cube = crate::tensor::zeros(&[2, 2, 2]);
+        assert!(array_html(&cube.view()).contains("<pre>"));
+    }
+}

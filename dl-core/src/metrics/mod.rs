@@ -142,3 +142,61 @@ impl MetricAccumulator {
         (self.sum / self.count.max(1) as f64) as f32
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accuracy_metric_handles_binary_one_hot_and_sparse_targets() {
+        let binary = crate::tensor::column(&[0.2, 0.8, 0.6]);
+        let mut acc = MetricAccumulator::new(Metric::Accuracy, false);
+        acc.add(&binary, &crate::tensor::column(&[0.0, 1.0, 0.0]));
+        assert!((acc.value() - 2.0 / 3.0).abs() < 1e-6);
+
+        let logits = crate::tensor::column(&[-1.0, 2.0]);
+        let mut from_logits = MetricAccumulator::new(Metric::Accuracy, true);
+        from_logits.add(&logits, &crate::tensor::column(&[0.0, 1.0]));
+        assert_eq!(from_logits.value(), 1.0);
+
+        let scores = crate::tensor::from_vec(&[2, 3], vec![0.1, 0.8, 0.1, 0.7, 0.2, 0.1]);
+        let mut sparse = MetricAccumulator::new(Metric::Accuracy, false);
+        sparse.add(&scores, &crate::tensor::from_vec(&[2], vec![1.0, 2.0]));
+        assert_eq!(sparse.value(), 0.5);
+        let mut one_hot = MetricAccumulator::new(Metric::Accuracy, false);
+        one_hot.add(
+            &scores,
+            &crate::tensor::from_vec(&[2, 3], vec![0., 1., 0., 1., 0., 0.]),
+        );
+        assert_eq!(one_hot.value(), 1.0);
+    }
+
+    #[test]
+    fn error_metrics_accumulate_over_batches() {
+        let mut mae = MetricAccumulator::new(Metric::Mae, false);
+        mae.add(
+            &crate::tensor::column(&[1.0]),
+            &crate::tensor::column(&[0.0]),
+        );
+        mae.add(
+            &crate::tensor::column(&[0.0, 0.0]),
+            &crate::tensor::column(&[2.0, 0.0]),
+        );
+        assert_eq!(mae.value(), 1.0);
+    }
+
+    #[test]
+    fn roc_auc_of_a_perfect_and_a_reversed_ranking() {
+        assert_eq!(roc_auc_score(&[0, 0, 1, 1], &[0.1, 0.2, 0.8, 0.9]), 1.0);
+        assert_eq!(roc_auc_score(&[0, 0, 1, 1], &[0.9, 0.8, 0.2, 0.1]), 0.0);
+        // Ties form one point: a constant score is chance.
+        assert_eq!(roc_auc_score(&[0, 1, 0, 1], &[0.5; 4]), 0.5);
+    }
+
+    #[test]
+    fn precision_recall_with_no_positive_predictions_are_zero() {
+        assert_eq!(precision(&[1, 1], &[0, 0]), 0.0);
+        assert_eq!(recall(&[1, 1], &[0, 0]), 0.0);
+        assert_eq!(f1_score(&[1, 1], &[0, 0]), 0.0);
+    }
+}

@@ -20,6 +20,26 @@ pub struct RocCurve {
     pub thresholds: Vec<f32>,
 }
 
+impl RocCurve {
+    /// The curve as a figure, with the chance diagonal and the AUC in the legend.
+    ///
+    /// ```
+    /// let roc = dl_core::metrics::roc_curve(&[0, 1, 1], &[0.2, 0.7, 0.9]);
+    /// assert!(roc.plot().to_svg().unwrap().contains("AUC"));
+    /// ```
+    pub fn plot(&self) -> crate::plot::Figure {
+        crate::plot::Figure::new("ROC curve")
+            .x_label("false positive rate")
+            .y_label("true positive rate")
+            .line(
+                &format!("AUC = {:.3}", auc(&self.fpr, &self.tpr)),
+                &self.fpr,
+                &self.tpr,
+            )
+            .line("chance", &[0.0, 1.0], &[0.0, 1.0])
+    }
+}
+
 /// ROC curve of binary labels (1 is positive) against scores (higher means more positive).
 ///
 /// ```

@@ -315,3 +315,59 @@ impl Show for Figure {
         bundle
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        (info.width, info.height, buf)
+    }
+
+    #[test]
+    fn a_figure_renders_a_png_of_its_size_with_ink_on_it() {
+        let fig = line_plot("t", &[("a", &[1.0, 3.0, 2.0])]).size(300, 200);
+        let (w, h, pixels) = decode_png(&fig.to_png().unwrap());
+        assert_eq!((w, h), (300, 200));
+        let dark = pixels
+            .chunks(3)
+            .filter(|p| p.iter().all(|&c| c < 100))
+            .count();
+        assert!(dark > 100, "text and axes are drawn ({dark} dark pixels)");
+        let coloured = pixels.chunks(3).filter(|p| p[2] > 150 && p[0] < 80).count();
+        assert!(coloured > 50, "the blue line is drawn ({coloured} pixels)");
+    }
+
+    #[test]
+    fn text_is_rendered_with_the_bundled_font() {
+        // A title-only figure differs from an untitled one: glyphs reach the bitmap.
+        let with_title = Figure::new("Title text").line("", &[0.0, 1.0], &[0.0, 1.0]);
+        let without = Figure::new("").line("", &[0.0, 1.0], &[0.0, 1.0]);
+        assert_ne!(with_title.to_png().unwrap(), without.to_png().unwrap());
+    }
+
+    #[test]
+    fn saving_with_an_unknown_extension_is_an_error_naming_the_file() {
+        let err = Figure::new("x").save("figure.bmp").unwrap_err();
+        assert!(err.to_string().contains("figure.bmp"));
+    }
+
+    #[test]
+    fn the_image_grid_svg_embeds_the_png() {
+        let images = crate::tensor::zeros(&[2, 1, 4, 4]);
+        let svg = image_grid("g", &images, &["a", "b"], 2).to_svg().unwrap();
+        assert!(svg.contains("data:image/png;base64,"));
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "image_grid: expected images of shape [n, h, w] or [n, 1, h, w], got [2, 3, 4, 4]"
+    )]
+    fn colour_images_are_refused_with_their_shape() {
+        image_grid("g", &crate::tensor::zeros(&[2, 3, 4, 4]), &["a"], 2);
+    }
+}
