@@ -8,6 +8,7 @@
 //! or [`impute_median`](crate::data::impute_median)).
 
 use crate::data::read_text_file;
+use crate::display::{MimeBundle, Show};
 use crate::error::{DlError, Result};
 use crate::tensor::Tensor;
 use ndarray::{Array1, Array2, Axis};
@@ -214,4 +215,61 @@ pub fn read_csv_headerless(path: impl AsRef<Path>) -> Result<Table> {
     let path = path.as_ref();
     let text = read_text_file(path)?;
     Table::parse(&text, &path.display().to_string(), false)
+}
+
+impl Show for Table {
+    /// An HTML table with the column names; the first and last 5 rows of a long table.
+    fn mime_bundle(&self) -> MimeBundle {
+        let rows = self.num_rows();
+        let shown: Vec<Option<usize>> = if rows > 20 {
+            (0..5)
+                .map(Some)
+                .chain([None])
+                .chain((rows - 5..rows).map(Some))
+                .collect()
+        } else {
+            (0..rows).map(Some).collect()
+        };
+        let cell = |s: &str| format!("<td style=\"padding:2px 6px;text-align:right\">{s}</td>");
+        let mut html = String::from(
+            "<table style=\"border-collapse:collapse;font-family:monospace;font-size:12px\"><tr><th></th>",
+        );
+        let mut text = format!("Table: {rows} rows × {} columns\n", self.columns.len());
+        text.push_str(&self.columns.join("\t"));
+        text.push('\n');
+        for c in &self.columns {
+            let escaped = c.replace('&', "&amp;").replace('<', "&lt;");
+            html.push_str(&format!("<th style=\"padding:2px 6px\">{escaped}</th>"));
+        }
+        html.push_str("</tr>");
+        for r in shown {
+            html.push_str("<tr>");
+            match r {
+                Some(r) => {
+                    html.push_str(&format!("<th style=\"padding:2px 6px\">{r}</th>"));
+                    let values: Vec<String> =
+                        self.data.row(r).iter().map(|v| format!("{v}")).collect();
+                    for v in &values {
+                        html.push_str(&cell(v));
+                    }
+                    text.push_str(&values.join("\t"));
+                }
+                None => {
+                    html.push_str(&format!(
+                        "<th>…</th>{}",
+                        cell("…").repeat(self.columns.len())
+                    ));
+                    text.push('…');
+                }
+            }
+            html.push_str("</tr>");
+            text.push('\n');
+        }
+        html.push_str(&format!(
+            "</table><div style=\"font-size:11px\">{rows} rows × {} columns, {} missing</div>",
+            self.columns.len(),
+            self.num_missing()
+        ));
+        MimeBundle::text(&text).with_html(&html)
+    }
 }

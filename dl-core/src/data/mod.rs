@@ -48,3 +48,55 @@ pub(crate) fn read_text_file(path: &Path) -> Result<String> {
     String::from_utf8(read_maybe_gzip(path)?)
         .map_err(|e| DlError::format(path, format!("not UTF-8 text: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::display::Show;
+
+    #[test]
+    fn a_long_table_shows_its_head_and_tail() {
+        let mut csv = String::from("a,b\n");
+        for i in 0..30 {
+            csv.push_str(&format!("{i},{}\n", i * 2));
+        }
+        let table = Table::from_csv_str(&csv, "inline").unwrap();
+        let html = table.mime_bundle().get("text/html").unwrap().to_string();
+        assert!(html.contains("<th style=\"padding:2px 6px\">a</th>"));
+        assert!(html.contains(">29<") && html.contains("…") && !html.contains(">10<"));
+    }
+
+    #[test]
+    fn a_ragged_row_is_an_error_with_its_line_number() {
+        let err = Table::from_csv_str("a,b\n1,2\n3\n", "f.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("f.csv") && err.contains("line 3"), "{err}");
+        let err = Table::from_csv_str("a,b\n1,x\n", "f.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"x\" is not a number"), "{err}");
+    }
+
+    #[test]
+    fn gzip_is_detected_by_its_magic_bytes() {
+        use std::io::Write;
+        let path = std::env::temp_dir().join(format!("dl-core-gz-{}.csv", std::process::id()));
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(b"x,y\n1,2\n").unwrap();
+        std::fs::write(&path, enc.finish().unwrap()).unwrap();
+        let table = read_csv(&path).unwrap();
+        assert_eq!(table.data[[0, 1]], 2.0);
+        std::fs::remove_file(&path).ok();
+    }
+
+    #[test]
+    fn batches_cover_every_sample_once() {
+        let x = crate::tensor::from_vec(&[10, 1], (0..10).map(|v| v as f32).collect());
+        let mut seen: Vec<f32> = BatchIterator::new(&x, &x, 3, Some(1))
+            .flat_map(|(xb, _)| xb.iter().copied().collect::<Vec<_>>())
+            .collect();
+        seen.sort_by(f32::total_cmp);
+        assert_eq!(seen, (0..10).map(|v| v as f32).collect::<Vec<_>>());
+    }
+}

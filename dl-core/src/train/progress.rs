@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! in the kernel:   one HTML progress bar (display id, updated ≤ 4 times a second)
-//!                  one PNG+SVG plot of the history (display id, updated each epoch)
+//!                  one PNG+SVG plot of the history (display id, redrawn ≤ once a second
+//!                  at the end of an epoch, and at the end of training)
 //! elsewhere:       one text line per epoch: "Epoch 3/10 - 0.41s - loss: 0.1234 - val_loss: 0.1301"
 //! ```
 
@@ -18,6 +19,8 @@ pub(crate) struct Progress {
     bar: DisplayHandle,
     plot: DisplayHandle,
     last_update: Option<Instant>,
+    last_plot: Option<Instant>,
+    plot_pending: bool,
     epoch_start: Instant,
 }
 
@@ -75,6 +78,8 @@ impl Progress {
             bar: DisplayHandle::new("fit-progress"),
             plot: DisplayHandle::new("fit-plot"),
             last_update: None,
+            last_plot: None,
+            plot_pending: false,
             epoch_start: Instant::now(),
         }
     }
@@ -123,7 +128,17 @@ impl Progress {
         }
     }
 
+    fn show_plot(&mut self, history: &History) {
+        let fig = history.plot().size(560, 320);
+        self.plot.show(&fig.mime_bundle());
+        self.last_plot = Some(Instant::now());
+        self.plot_pending = false;
+    }
+
     pub(crate) fn finish(&mut self, history: &History) {
+        if self.verbose && self.kernel && self.plot_pending {
+            self.show_plot(history);
+        }
         use crate::train::StopReason;
         match history.stop_reason {
             StopReason::Completed => {}
