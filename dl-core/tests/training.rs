@@ -318,3 +318,21 @@ fn sequential_gradient_check_through_all_layers() {
         assert!((a - n).abs() < 2e-3, "input gradient {a} vs {n}");
     }
 }
+
+#[test]
+fn targets_of_shape_n_fit_outputs_of_shape_n_by_1() {
+    dl_core::seed(5);
+    let x = dl_core::init::uniform(&[64, 2], 0.0, 1.0);
+    let y = x
+        .map_axis(Axis(1), |r| (r[0] > 0.5) as u8 as f32)
+        .into_dyn(); // [64]
+    let mut model = Sequential::new().add(Dense::new(2, 1)).add(Sigmoid::new());
+    model.compile(
+        Adam::new(0.05),
+        Loss::BinaryCrossEntropy,
+        &[Metric::Accuracy],
+    );
+    let history = model.fit(&x, &y, FitOptions::new().epochs(2).verbose(false));
+    assert_eq!(history.num_epochs(), 2);
+    assert!(model.evaluate(&x, &y).loss.is_finite());
+}

@@ -24,6 +24,25 @@ fn check_pair(op: &str, x: &Tensor, y: &Tensor) -> usize {
     n
 }
 
+/// Keras accepts `[n]` targets for `[n, 1]` outputs (and the reverse): reshape them to match.
+fn align_targets(loss: crate::loss::Loss, y_hat: &Tensor, y: Tensor) -> Tensor {
+    use crate::loss::Loss::*;
+    let sparse = matches!(
+        loss,
+        SparseCategoricalCrossEntropy | SparseCategoricalCrossEntropyWithLogits
+    );
+    if sparse || y.shape() == y_hat.shape() || y.len() != y_hat.len() {
+        return y;
+    }
+    let trailing_ones = |t: &Tensor| t.shape().iter().skip(1).all(|&d| d == 1);
+    if trailing_ones(&y) && trailing_ones(y_hat) {
+        y.into_shape_with_order(y_hat.raw_dim())
+            .expect("same length")
+    } else {
+        y
+    }
+}
+
 impl Sequential {
     /// Trains the model (Keras `model.fit`) and returns the per-epoch [`History`].
     ///
@@ -109,6 +128,7 @@ impl Sequential {
                 let yb = select_rows(&y_train, indices);
                 self.zero_grad();
                 let y_hat = self.forward(&xb, Mode::Train);
+                let yb = align_targets(loss_fn, &y_hat, yb);
                 let loss = loss_fn.compute(&y_hat, &yb);
                 if !loss.is_finite() {
                     history.stop_reason = StopReason::NonFiniteLoss {
@@ -238,6 +258,7 @@ impl Sequential {
             let xb = x.slice_axis(Axis(0), (start..end).into()).to_owned();
             let yb = y.slice_axis(Axis(0), (start..end).into()).to_owned();
             let y_hat = self.forward(&xb, Mode::Eval);
+            let yb = align_targets(loss_fn, &y_hat, yb);
             loss_sum += loss_fn.compute(&y_hat, &yb) as f64 * (end - start) as f64;
             for acc in accumulators.iter_mut() {
                 acc.add(&y_hat, &yb);
