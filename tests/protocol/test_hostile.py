@@ -1,5 +1,6 @@
 """Hostile input: 10,000 malformed or badly signed messages over loopback, then proof that
-the kernel still answers and executed none of them.
+the kernel still answers and executed none of them. Between them: raw TCP garbage, and
+valid ZMTP handshakes followed by frame headers announcing up to 2^62 bytes, on every port.
 
 Every hostile execute_request carries a cell that would create its own file; afterwards no
 such file may exist, and the first genuine cell must run as execution count 1. A genuine,
@@ -15,6 +16,7 @@ import json
 import queue
 import random
 import socket
+import struct
 import time
 import uuid
 from pathlib import Path
@@ -119,6 +121,20 @@ def raw_tcp_garbage(ip: str, port: int, rng: random.Random) -> None:
         pass
 
 
+def zmtp_huge_frame(ip: str, port: int, size: int) -> None:
+    """A valid ZMTP 3.0 greeting and READY, then a frame header announcing `size` bytes.
+    (The upstream zeromq crate reserved that much memory up front and aborted.)"""
+    greeting = b"\xff" + b"\x00" * 8 + b"\x7f" + b"\x03\x00" + b"NULL" + b"\x00" * 16 + b"\x00" * 32
+    ready = b"\x05READY" + b"\x0bSocket-Type" + struct.pack(">I", 6) + b"DEALER"
+    try:
+        with socket.create_connection((ip, port), timeout=2) as s:
+            s.sendall(greeting + b"\x04" + bytes([len(ready)]) + ready)
+            s.sendall(b"\x02" + struct.pack(">Q", size) + b"x" * 100)
+            time.sleep(0.05)
+    except OSError:
+        pass
+
+
 def test_ten_thousand_hostile_messages(tmp_path):
     km, kc = start_kernel()
     ctx = zmq.Context()
@@ -148,6 +164,7 @@ def test_ten_thousand_hostile_messages(tmp_path):
             if n % 500 == 0:
                 for port_name in ("shell_port", "control_port", "stdin_port", "hb_port", "iopub_port"):
                     raw_tcp_garbage(ip, info[port_name], rng)
+                    zmtp_huge_frame(ip, info[port_name], rng.choice([2**62, 2**40, 2**33, 2**29]))
             assert time.monotonic() - started < SEND_BUDGET, f"sending took too long ({n} sent)"
         assert sum(kinds.values()) == TOTAL
         assert len(kinds) >= 14, kinds
