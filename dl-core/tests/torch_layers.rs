@@ -13,8 +13,18 @@ fn fixtures() -> Value {
 }
 
 fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"].as_array().unwrap().iter().map(|s| s.as_u64().unwrap() as usize).collect();
-    let data: Vec<f32> = v["data"].as_array().unwrap().iter().map(|s| s.as_f64().unwrap() as f32).collect();
+    let shape: Vec<usize> = v["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_u64().unwrap() as usize)
+        .collect();
+    let data: Vec<f32> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_f64().unwrap() as f32)
+        .collect();
     dl_core::tensor::from_vec(&shape, data)
 }
 
@@ -42,7 +52,12 @@ fn check(name: &str, layer: &mut dyn Layer, mode: Mode) {
         let v = &case["params"][&p.name];
         assert!(v.is_object(), "{name}: fixture has no parameter {}", p.name);
         let value = tensor(v);
-        assert_eq!(p.value.shape(), value.shape(), "{name}: parameter {} shape", p.name);
+        assert_eq!(
+            p.value.shape(),
+            value.shape(),
+            "{name}: parameter {} shape",
+            p.name
+        );
         p.value = value;
         p.zero_grad();
     }
@@ -51,21 +66,38 @@ fn check(name: &str, layer: &mut dyn Layer, mode: Mode) {
     assert_close(&format!("{name} output"), &y, &tensor(&case["y"]));
     let dx = layer.backward(&tensor(&case["grad_y"]));
     if !case["grad_x"].is_null() {
-        assert_close(&format!("{name} input gradient"), &dx, &tensor(&case["grad_x"]));
+        assert_close(
+            &format!("{name} input gradient"),
+            &dx,
+            &tensor(&case["grad_x"]),
+        );
     }
     for p in layer.parameters() {
-        assert_close(&format!("{name} gradient of {}", p.name), &p.grad, &tensor(&case["grads"][&p.name]));
+        assert_close(
+            &format!("{name} gradient of {}", p.name),
+            &p.grad,
+            &tensor(&case["grads"][&p.name]),
+        );
     }
 }
 
 #[test]
 fn conv2d_matches_pytorch() {
     let all = fixtures();
-    for name in ["conv2d_s1_p0", "conv2d_s2_p1", "conv2d_k5_s1_p2"] {
+    for name in [
+        "conv2d_s1_p0",
+        "conv2d_s2_p1",
+        "conv2d_k5_s1_p2",
+        "conv2d_c1_k3",
+    ] {
         let c = &all["cases"][name];
-        let mut conv = Conv2d::new(cfg(c, "in_channels"), cfg(c, "out_channels"), cfg(c, "kernel"))
-            .with_stride(cfg(c, "stride"))
-            .with_padding(cfg(c, "padding"));
+        let mut conv = Conv2d::new(
+            cfg(c, "in_channels"),
+            cfg(c, "out_channels"),
+            cfg(c, "kernel"),
+        )
+        .with_stride(cfg(c, "stride"))
+        .with_padding(cfg(c, "padding"));
         check(name, &mut conv, Mode::Train);
     }
 }
@@ -75,12 +107,16 @@ fn pooling_matches_pytorch() {
     let all = fixtures();
     for name in ["max_pool2d_k2", "max_pool2d_k3_s2_p1"] {
         let c = &all["cases"][name];
-        let mut pool = MaxPool2d::new(cfg(c, "kernel")).with_stride(cfg(c, "stride")).with_padding(cfg(c, "padding"));
+        let mut pool = MaxPool2d::new(cfg(c, "kernel"))
+            .with_stride(cfg(c, "stride"))
+            .with_padding(cfg(c, "padding"));
         check(name, &mut pool, Mode::Train);
     }
     for name in ["avg_pool2d_k2", "avg_pool2d_k3_s2_p1"] {
         let c = &all["cases"][name];
-        let mut pool = AvgPool2d::new(cfg(c, "kernel")).with_stride(cfg(c, "stride")).with_padding(cfg(c, "padding"));
+        let mut pool = AvgPool2d::new(cfg(c, "kernel"))
+            .with_stride(cfg(c, "stride"))
+            .with_padding(cfg(c, "padding"));
         check(name, &mut pool, Mode::Train);
     }
 }
@@ -94,8 +130,16 @@ fn batch_norm_matches_pytorch_in_both_modes() {
         let (mean, var) = bn.running_stats();
         let case = &all["cases"][format!("{base}_train")];
         let shape = [c];
-        assert_close("running mean", &dl_core::tensor::from_vec(&shape, mean.to_vec()), &tensor(&case["running_mean"]));
-        assert_close("running var", &dl_core::tensor::from_vec(&shape, var.to_vec()), &tensor(&case["running_var"]));
+        assert_close(
+            "running mean",
+            &dl_core::tensor::from_vec(&shape, mean.to_vec()),
+            &tensor(&case["running_mean"]),
+        );
+        assert_close(
+            "running var",
+            &dl_core::tensor::from_vec(&shape, var.to_vec()),
+            &tensor(&case["running_var"]),
+        );
         // Eval mode uses the running statistics just updated, as PyTorch's module did.
         check(&format!("{base}_eval"), &mut bn, Mode::Eval);
     }

@@ -32,7 +32,12 @@ impl AvgPool2d {
     /// Pooling over `kernel_size × kernel_size` windows with stride `kernel_size`, no padding.
     pub fn new(kernel_size: usize) -> AvgPool2d {
         assert!(kernel_size > 0, "AvgPool2d: kernel_size must be positive");
-        AvgPool2d { kernel_size, stride: kernel_size, padding: 0, input_shape: None }
+        AvgPool2d {
+            kernel_size,
+            stride: kernel_size,
+            padding: 0,
+            input_shape: None,
+        }
     }
 
     /// The same layer with another stride.
@@ -60,14 +65,21 @@ impl Layer for AvgPool2d {
         let g = self.geometry("AvgPool2d::forward", input.shape());
         let x = input.as_standard_layout();
         let mut y = Tensor::zeros(IxDyn(&self.output_shape(input.shape())));
-        avg_pool_forward(x.as_slice().expect("standard layout"), &g, y.as_slice_mut().expect("fresh"));
+        avg_pool_forward(
+            x.as_slice().expect("standard layout"),
+            &g,
+            y.as_slice_mut().expect("fresh"),
+        );
         self.input_shape = Some(input.shape().to_vec());
         y
     }
 
     #[track_caller]
     fn backward(&mut self, grad_output: &Tensor) -> Tensor {
-        let shape = self.input_shape.clone().unwrap_or_else(|| panic!("AvgPool2d: backward called before forward"));
+        let shape = self
+            .input_shape
+            .clone()
+            .unwrap_or_else(|| panic!("AvgPool2d: backward called before forward"));
         let g = self.geometry("AvgPool2d::backward", &shape);
         let expected = self.output_shape(&shape);
         assert!(
@@ -77,7 +89,11 @@ impl Layer for AvgPool2d {
         );
         let gy = grad_output.as_standard_layout();
         let mut dx = Tensor::zeros(IxDyn(&shape));
-        avg_pool_backward(gy.as_slice().expect("standard layout"), &g, dx.as_slice_mut().expect("fresh"));
+        avg_pool_backward(
+            gy.as_slice().expect("standard layout"),
+            &g,
+            dx.as_slice_mut().expect("fresh"),
+        );
         dx
     }
 
@@ -96,7 +112,11 @@ impl Layer for AvgPool2d {
     }
 
     fn config(&self) -> LayerConfig {
-        LayerConfig::AvgPool2d { kernel_size: self.kernel_size, stride: self.stride, padding: self.padding }
+        LayerConfig::AvgPool2d {
+            kernel_size: self.kernel_size,
+            stride: self.stride,
+            padding: self.padding,
+        }
     }
 
     fn name(&self) -> &str {
@@ -114,8 +134,13 @@ mod tests {
         for (k, s, p) in [(2, 2, 0), (3, 2, 1), (2, 1, 0)] {
             crate::seed(6);
             let x = crate::init::normal(&[2, 3, 5, 6], 0.0, 1.0);
-            check_layer(&mut AvgPool2d::new(k).with_stride(s).with_padding(p), &x, Mode::Train, 1e-2)
-                .assert_within(1e-2);
+            check_layer(
+                &mut AvgPool2d::new(k).with_stride(s).with_padding(p),
+                &x,
+                Mode::Train,
+                1e-2,
+            )
+            .assert_within(1e-2);
         }
     }
 }

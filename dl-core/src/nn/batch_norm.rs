@@ -100,16 +100,28 @@ impl Layer for BatchNorm {
         let m = (n * p) as f32;
         let mut x_hat = Tensor::zeros(input.raw_dim());
         let mut y = Tensor::zeros(input.raw_dim());
-        let (xh, ys) = (x_hat.as_slice_mut().expect("fresh"), y.as_slice_mut().expect("fresh"));
-        let (gamma, beta) = (self.gamma.value.as_slice().expect("own"), self.beta.value.as_slice().expect("own"));
+        let (xh, ys) = (
+            x_hat.as_slice_mut().expect("fresh"),
+            y.as_slice_mut().expect("fresh"),
+        );
+        let (gamma, beta) = (
+            self.gamma.value.as_slice().expect("own"),
+            self.beta.value.as_slice().expect("own"),
+        );
         for ch in 0..c {
             let values = || (0..n).flat_map(move |b| (b * c + ch) * p..(b * c + ch + 1) * p);
             let (mean, var) = if mode == Mode::Train {
                 let mean = values().map(|i| xs[i] as f64).sum::<f64>() / m as f64;
                 let var = values().map(|i| (xs[i] as f64 - mean).powi(2)).sum::<f64>() / m as f64;
-                let unbiased = if m > 1.0 { var * m as f64 / (m as f64 - 1.0) } else { var };
-                self.running_mean[ch] = (1.0 - self.momentum) * self.running_mean[ch] + self.momentum * mean as f32;
-                self.running_var[ch] = (1.0 - self.momentum) * self.running_var[ch] + self.momentum * unbiased as f32;
+                let unbiased = if m > 1.0 {
+                    var * m as f64 / (m as f64 - 1.0)
+                } else {
+                    var
+                };
+                self.running_mean[ch] =
+                    (1.0 - self.momentum) * self.running_mean[ch] + self.momentum * mean as f32;
+                self.running_var[ch] =
+                    (1.0 - self.momentum) * self.running_var[ch] + self.momentum * unbiased as f32;
                 (mean as f32, var as f32)
             } else {
                 (self.running_mean[ch], self.running_var[ch])
@@ -128,16 +140,29 @@ impl Layer for BatchNorm {
 
     #[track_caller]
     fn backward(&mut self, grad_output: &Tensor) -> Tensor {
-        let x_hat = self.x_hat.as_ref().unwrap_or_else(|| panic!("BatchNorm: backward called before forward"));
-        crate::tensor::assert_same_shape("BatchNorm::backward (grad_output vs input)", grad_output, x_hat);
+        let x_hat = self
+            .x_hat
+            .as_ref()
+            .unwrap_or_else(|| panic!("BatchNorm: backward called before forward"));
+        crate::tensor::assert_same_shape(
+            "BatchNorm::backward (grad_output vs input)",
+            grad_output,
+            x_hat,
+        );
         let (n, c, p) = self.split("BatchNorm::backward", x_hat.shape());
         let gy = grad_output.as_standard_layout();
-        let (gs, xh) = (gy.as_slice().expect("standard"), x_hat.as_slice().expect("own"));
+        let (gs, xh) = (
+            gy.as_slice().expect("standard"),
+            x_hat.as_slice().expect("own"),
+        );
         let m = (n * p) as f32;
         let mut dx = Tensor::zeros(x_hat.raw_dim());
         let dxs = dx.as_slice_mut().expect("fresh");
         let gamma = self.gamma.value.as_slice().expect("own");
-        let (dgamma, dbeta) = (self.gamma.grad.as_slice_mut().expect("own"), self.beta.grad.as_slice_mut().expect("own"));
+        let (dgamma, dbeta) = (
+            self.gamma.grad.as_slice_mut().expect("own"),
+            self.beta.grad.as_slice_mut().expect("own"),
+        );
         for ch in 0..c {
             let values = || (0..n).flat_map(move |b| (b * c + ch) * p..(b * c + ch + 1) * p);
             let sum_g: f32 = values().map(|i| gs[i]).sum();
@@ -185,8 +210,16 @@ impl Layer for BatchNorm {
 
 impl BatchNorm {
     /// Rebuilds a layer with saved running statistics (used by [`LayerConfig::build`]).
-    pub(crate) fn from_saved(num_features: usize, momentum: f32, eps: f32, mean: &[f32], var: &[f32]) -> BatchNorm {
-        let mut bn = BatchNorm::new(num_features).with_momentum(momentum).with_eps(eps);
+    pub(crate) fn from_saved(
+        num_features: usize,
+        momentum: f32,
+        eps: f32,
+        mean: &[f32],
+        var: &[f32],
+    ) -> BatchNorm {
+        let mut bn = BatchNorm::new(num_features)
+            .with_momentum(momentum)
+            .with_eps(eps);
         if mean.len() == num_features && var.len() == num_features {
             bn.running_mean = mean.to_vec();
             bn.running_var = var.to_vec();

@@ -19,7 +19,7 @@ use ndarray::IxDyn;
 /// A 2-D convolution with `out_channels` filters of `kernel_h × kernel_w` over `in_channels`.
 ///
 /// Keras' `Conv2D(32, (3, 3), activation="relu")` on 1-channel images is
-/// `Conv2d::new(1, 32, 3)` followed by `ReLU::new()`. Weights are Glorot-uniform with
+/// `Conv2d::new(1, 32, 3).relu()` (or `Conv2d::new(1, 32, 3)` followed by `ReLU::new()`). Weights are Glorot-uniform with
 /// `fan_in = c·kh·kw`, `fan_out = oc·kh·kw` (Keras' default), biases zero.
 ///
 /// ```
@@ -43,8 +43,12 @@ pub struct Conv2d {
     init: Initializer,
     weight: Parameter,
     bias: Parameter,
+    /// Apply ReLU to the output (Keras' `activation="relu"`), fused into the kernel.
+    relu: bool,
     /// im2col columns of the last forward batch, `[n, c·kh·kw, oh·ow]`.
     cols: Vec<f32>,
+    /// With the fused ReLU: the output of the last forward batch, `[n, oc, oh·ow]`.
+    activated: Vec<f32>,
     /// Shape of the last forward input, while `cols` is valid for backward.
     input_shape: Option<Vec<usize>>,
 }
@@ -53,7 +57,14 @@ impl Conv2d {
     /// A convolution from `in_channels` to `out_channels` with a square `kernel_size` window,
     /// stride 1 and no padding (Keras' `padding="valid"`).
     pub fn new(in_channels: usize, out_channels: usize, kernel_size: usize) -> Conv2d {
-        Conv2d::build(in_channels, out_channels, (kernel_size, kernel_size), 1, 0, Initializer::GlorotUniform)
+        Conv2d::build(
+            in_channels,
+            out_channels,
+            (kernel_size, kernel_size),
+            1,
+            0,
+            Initializer::GlorotUniform,
+        )
     }
 
     fn build(
@@ -81,14 +92,26 @@ impl Conv2d {
             init,
             weight: Parameter::new("weight", w),
             bias: Parameter::new("bias", Tensor::zeros(IxDyn(&[out_channels]))),
+            relu: false,
             cols: Vec::new(),
+            activated: Vec::new(),
             input_shape: None,
         }
     }
 
     /// The same layer with a rectangular `kernel_h × kernel_w` window (new weights).
     pub fn with_kernel_size(self, kernel_h: usize, kernel_w: usize) -> Conv2d {
-        Conv2d::build(self.in_channels, self.out_channels, (kernel_h, kernel_w), self.stride, self.padding, self.init)
+        let relu = self.relu;
+        let mut conv = Conv2d::build(
+            self.in_channels,
+            self.out_channels,
+            (kernel_h, kernel_w),
+            self.stride,
+            self.padding,
+            self.init,
+        );
+        conv.relu = relu;
+        conv
     }
 
     /// The same layer with step `stride` between windows.
@@ -107,7 +130,25 @@ impl Conv2d {
 
     /// The same layer with weights drawn again from `init`.
     pub fn with_init(self, init: Initializer) -> Conv2d {
-        Conv2d::build(self.in_channels, self.out_channels, (self.kernel_h, self.kernel_w), self.stride, self.padding, init)
+        let relu = self.relu;
+        let mut conv = Conv2d::build(
+            self.in_channels,
+            self.out_channels,
+            (self.kernel_h, self.kernel_w),
+            self.stride,
+            self.padding,
+            init,
+        );
+        conv.relu = relu;
+        conv
+    }
+
+    /// The same layer followed by a ReLU, fused into the convolution (Keras'
+    /// `Conv2D(..., activation="relu")`): `y = max(0, conv(x))`. Same result as adding
+    /// `ReLU::new()` after it, with one pass over memory less.
+    pub fn relu(mut self) -> Conv2d {
+        self.relu = true;
+        self
     }
 
     /// The filters `[out_channels, in_channels, kernel_h, kernel_w]`.
@@ -161,14 +202,19 @@ impl Layer for Conv2d {
         let n = input.shape()[0];
         let x = input.as_standard_layout();
         self.cols.resize(n * g.patch_len() * g.out_len(), 0.0);
+        self.activated
+            .resize(n * self.out_channels * g.out_len(), 0.0);
         let mut y = Tensor::zeros(IxDyn(&[n, self.out_channels, g.out_h(), g.out_w()]));
         conv2d_forward(
             x.as_slice().expect("standard layout"),
             &g,
+            n,
             self.weight.value.as_slice().expect("own parameter"),
             self.bias.value.as_slice().expect("own parameter"),
             self.out_channels,
+            self.relu,
             &mut self.cols,
+            &mut self.activated,
             y.as_slice_mut().expect("fresh array"),
         );
         self.input_shape = Some(input.shape().to_vec());
@@ -193,9 +239,12 @@ impl Layer for Conv2d {
         conv2d_backward(
             gy.as_slice().expect("standard layout"),
             &g,
+            shape[0],
             self.weight.value.as_slice().expect("own parameter"),
             self.out_channels,
+            self.relu,
             &mut self.cols,
+            &mut self.activated,
             self.weight.grad.as_slice_mut().expect("own parameter"),
             self.bias.grad.as_slice_mut().expect("own parameter"),
             dx.as_slice_mut().expect("fresh array"),
@@ -225,6 +274,7 @@ impl Layer for Conv2d {
             stride: self.stride,
             padding: self.padding,
             init: self.init,
+            relu: self.relu,
         }
     }
 
@@ -242,14 +292,18 @@ mod tests {
     fn gradients_match_central_differences() {
         for (stride, padding) in [(1, 0), (2, 1), (1, 2)] {
             crate::seed(4);
-            let mut conv = Conv2d::new(2, 3, 3).with_stride(stride).with_padding(padding);
+            let mut conv = Conv2d::new(2, 3, 3)
+                .with_stride(stride)
+                .with_padding(padding);
             let x = crate::init::normal(&[2, 2, 6, 5], 0.0, 1.0);
             check_layer(&mut conv, &x, Mode::Train, 1e-2).assert_within(1e-2);
         }
     }
 
     #[test]
-    #[should_panic(expected = "Conv2d::forward: expected input [n, 3, h, w], got shape [2, 1, 8, 8]")]
+    #[should_panic(
+        expected = "Conv2d::forward: expected input [n, 3, h, w], got shape [2, 1, 8, 8]"
+    )]
     fn wrong_channels_name_both_shapes() {
         Conv2d::new(3, 4, 3).forward(&crate::tensor::zeros(&[2, 1, 8, 8]), Mode::Eval);
     }

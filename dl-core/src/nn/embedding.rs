@@ -79,7 +79,10 @@ impl Layer for Embedding {
 
     #[track_caller]
     fn backward(&mut self, grad_output: &Tensor) -> Tensor {
-        let (ids, shape) = self.ids.as_ref().unwrap_or_else(|| panic!("Embedding: backward called before forward"));
+        let (ids, shape) = self
+            .ids
+            .as_ref()
+            .unwrap_or_else(|| panic!("Embedding: backward called before forward"));
         let expected = self.output_shape(shape);
         assert!(
             grad_output.shape() == expected.as_slice(),
@@ -88,8 +91,14 @@ impl Layer for Embedding {
         );
         let g = grad_output.as_standard_layout();
         let grad = self.weight.grad.as_slice_mut().expect("own parameter");
-        for (&id, row) in ids.iter().zip(g.as_slice().expect("standard").chunks_exact(self.dim)) {
-            grad[id * self.dim..(id + 1) * self.dim].iter_mut().zip(row).for_each(|(a, b)| *a += b);
+        for (&id, row) in ids
+            .iter()
+            .zip(g.as_slice().expect("standard").chunks_exact(self.dim))
+        {
+            grad[id * self.dim..(id + 1) * self.dim]
+                .iter_mut()
+                .zip(row)
+                .for_each(|(a, b)| *a += b);
         }
         Tensor::zeros(IxDyn(shape))
     }
@@ -109,7 +118,10 @@ impl Layer for Embedding {
     }
 
     fn config(&self) -> LayerConfig {
-        LayerConfig::Embedding { vocab_size: self.vocab_size, dim: self.dim }
+        LayerConfig::Embedding {
+            vocab_size: self.vocab_size,
+            dim: self.dim,
+        }
     }
 
     fn name(&self) -> &str {

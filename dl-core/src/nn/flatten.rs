@@ -35,18 +35,29 @@ impl Layer for Flatten {
         crate::tensor::assert_input("Flatten::forward", input, 1, None);
         self.input_shape = Some(input.shape().to_vec());
         let out = self.output_shape(input.shape());
-        input.as_standard_layout().into_owned().into_shape_with_order(IxDyn(&out)).expect("same length")
+        input
+            .as_standard_layout()
+            .into_owned()
+            .into_shape_with_order(IxDyn(&out))
+            .expect("same length")
     }
 
     #[track_caller]
     fn backward(&mut self, grad_output: &Tensor) -> Tensor {
-        let shape = self.input_shape.as_ref().unwrap_or_else(|| panic!("Flatten: backward called before forward"));
+        let shape = self
+            .input_shape
+            .as_ref()
+            .unwrap_or_else(|| panic!("Flatten: backward called before forward"));
         assert!(
             grad_output.len() == shape.iter().product::<usize>(),
             "Flatten::backward: grad_output shape {:?} does not match input shape {shape:?}",
             grad_output.shape()
         );
-        grad_output.as_standard_layout().into_owned().into_shape_with_order(IxDyn(shape)).expect("same length")
+        grad_output
+            .as_standard_layout()
+            .into_owned()
+            .into_shape_with_order(IxDyn(shape))
+            .expect("same length")
     }
 
     fn parameters(&self) -> Vec<&Parameter> {

@@ -65,6 +65,9 @@ pub enum LayerConfig {
         padding: usize,
         /// Weight initialiser.
         init: Initializer,
+        /// ReLU fused into the output.
+        #[serde(default)]
+        relu: bool,
     },
     /// [`MaxPool2d`].
     MaxPool2d {
@@ -150,33 +153,72 @@ impl LayerConfig {
             LayerConfig::Tanh => Box::new(Tanh::new()),
             LayerConfig::Softmax => Box::new(Softmax::new()),
             LayerConfig::Dropout { rate } => Box::new(Dropout::new(rate)),
-            LayerConfig::Conv2d { in_channels, out_channels, kernel_size: [kh, kw], stride, padding, init } => Box::new(
-                Conv2d::new(in_channels, out_channels, kh)
+            LayerConfig::Conv2d {
+                in_channels,
+                out_channels,
+                kernel_size: [kh, kw],
+                stride,
+                padding,
+                init,
+                relu,
+            } => {
+                let conv = Conv2d::new(in_channels, out_channels, kh)
                     .with_stride(stride)
                     .with_padding(padding)
                     .with_kernel_size(kh, kw)
-                    .with_init(init),
+                    .with_init(init);
+                Box::new(if relu { conv.relu() } else { conv })
+            }
+            LayerConfig::MaxPool2d {
+                kernel_size,
+                stride,
+                padding,
+            } => Box::new(
+                MaxPool2d::new(kernel_size)
+                    .with_stride(stride)
+                    .with_padding(padding),
             ),
-            LayerConfig::MaxPool2d { kernel_size, stride, padding } => {
-                Box::new(MaxPool2d::new(kernel_size).with_stride(stride).with_padding(padding))
-            }
-            LayerConfig::AvgPool2d { kernel_size, stride, padding } => {
-                Box::new(AvgPool2d::new(kernel_size).with_stride(stride).with_padding(padding))
-            }
+            LayerConfig::AvgPool2d {
+                kernel_size,
+                stride,
+                padding,
+            } => Box::new(
+                AvgPool2d::new(kernel_size)
+                    .with_stride(stride)
+                    .with_padding(padding),
+            ),
             LayerConfig::Flatten => Box::new(Flatten::new()),
-            LayerConfig::BatchNorm { num_features, momentum, eps, ref running_mean, ref running_var } => {
-                Box::new(BatchNorm::from_saved(num_features, momentum, eps, running_mean, running_var))
-            }
+            LayerConfig::BatchNorm {
+                num_features,
+                momentum,
+                eps,
+                ref running_mean,
+                ref running_var,
+            } => Box::new(BatchNorm::from_saved(
+                num_features,
+                momentum,
+                eps,
+                running_mean,
+                running_var,
+            )),
             LayerConfig::Embedding { vocab_size, dim } => Box::new(Embedding::new(vocab_size, dim)),
-            LayerConfig::SimpleRnn { input_size, hidden_size, return_sequences } => {
+            LayerConfig::SimpleRnn {
+                input_size,
+                hidden_size,
+                return_sequences,
+            } => {
                 Box::new(SimpleRnn::new(input_size, hidden_size).return_sequences(return_sequences))
             }
-            LayerConfig::Lstm { input_size, hidden_size, return_sequences } => {
-                Box::new(Lstm::new(input_size, hidden_size).return_sequences(return_sequences))
-            }
-            LayerConfig::Gru { input_size, hidden_size, return_sequences } => {
-                Box::new(Gru::new(input_size, hidden_size).return_sequences(return_sequences))
-            }
+            LayerConfig::Lstm {
+                input_size,
+                hidden_size,
+                return_sequences,
+            } => Box::new(Lstm::new(input_size, hidden_size).return_sequences(return_sequences)),
+            LayerConfig::Gru {
+                input_size,
+                hidden_size,
+                return_sequences,
+            } => Box::new(Gru::new(input_size, hidden_size).return_sequences(return_sequences)),
         }
     }
 }

@@ -35,7 +35,13 @@ impl MaxPool2d {
     /// Pooling over `kernel_size × kernel_size` windows with stride `kernel_size`, no padding.
     pub fn new(kernel_size: usize) -> MaxPool2d {
         assert!(kernel_size > 0, "MaxPool2d: kernel_size must be positive");
-        MaxPool2d { kernel_size, stride: kernel_size, padding: 0, argmax: Vec::new(), input_shape: None }
+        MaxPool2d {
+            kernel_size,
+            stride: kernel_size,
+            padding: 0,
+            argmax: Vec::new(),
+            input_shape: None,
+        }
     }
 
     /// The same layer with another stride.
@@ -59,8 +65,17 @@ impl MaxPool2d {
 
 /// The window geometry of a pooling layer over `[n, c, h, w]`, with shape checks.
 #[track_caller]
-pub(crate) fn pool_geometry(op: &str, shape: &[usize], kernel: usize, stride: usize, padding: usize) -> Geometry {
-    assert!(shape.len() == 4, "{op}: expected input [n, c, h, w], got shape {shape:?}");
+pub(crate) fn pool_geometry(
+    op: &str,
+    shape: &[usize],
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+) -> Geometry {
+    assert!(
+        shape.len() == 4,
+        "{op}: expected input [n, c, h, w], got shape {shape:?}"
+    );
     let g = Geometry {
         channels: shape[1],
         height: shape[2],
@@ -70,7 +85,10 @@ pub(crate) fn pool_geometry(op: &str, shape: &[usize], kernel: usize, stride: us
         stride,
         padding,
     };
-    assert!(g.fits(), "{op}: a {kernel}×{kernel} window does not fit input shape {shape:?}");
+    assert!(
+        g.fits(),
+        "{op}: a {kernel}×{kernel} window does not fit input shape {shape:?}"
+    );
     g
 }
 
@@ -82,14 +100,22 @@ impl Layer for MaxPool2d {
         let x = input.as_standard_layout();
         let mut y = Tensor::zeros(IxDyn(&out));
         self.argmax.resize(y.len(), 0);
-        max_pool_forward(x.as_slice().expect("standard layout"), &g, y.as_slice_mut().expect("fresh"), &mut self.argmax);
+        max_pool_forward(
+            x.as_slice().expect("standard layout"),
+            &g,
+            y.as_slice_mut().expect("fresh"),
+            &mut self.argmax,
+        );
         self.input_shape = Some(input.shape().to_vec());
         y
     }
 
     #[track_caller]
     fn backward(&mut self, grad_output: &Tensor) -> Tensor {
-        let shape = self.input_shape.clone().unwrap_or_else(|| panic!("MaxPool2d: backward called before forward"));
+        let shape = self
+            .input_shape
+            .clone()
+            .unwrap_or_else(|| panic!("MaxPool2d: backward called before forward"));
         let g = self.geometry("MaxPool2d::backward", &shape);
         let expected = self.output_shape(&shape);
         assert!(
@@ -99,7 +125,12 @@ impl Layer for MaxPool2d {
         );
         let gy = grad_output.as_standard_layout();
         let mut dx = Tensor::zeros(IxDyn(&shape));
-        max_pool_backward(gy.as_slice().expect("standard layout"), &self.argmax, &g, dx.as_slice_mut().expect("fresh"));
+        max_pool_backward(
+            gy.as_slice().expect("standard layout"),
+            &self.argmax,
+            &g,
+            dx.as_slice_mut().expect("fresh"),
+        );
         dx
     }
 
@@ -118,7 +149,11 @@ impl Layer for MaxPool2d {
     }
 
     fn config(&self) -> LayerConfig {
-        LayerConfig::MaxPool2d { kernel_size: self.kernel_size, stride: self.stride, padding: self.padding }
+        LayerConfig::MaxPool2d {
+            kernel_size: self.kernel_size,
+            stride: self.stride,
+            padding: self.padding,
+        }
     }
 
     fn name(&self) -> &str {
@@ -137,9 +172,17 @@ mod tests {
             crate::seed(5);
             // Distinct values, far apart, so ±ε never changes which input wins.
             let perm = crate::rng::fork().permutation(2 * 3 * 5 * 6);
-            let x = crate::tensor::from_vec(&[2, 3, 5, 6], perm.iter().map(|&v| v as f32 * 0.1).collect());
-            check_layer(&mut MaxPool2d::new(k).with_stride(s).with_padding(p), &x, Mode::Train, 1e-2)
-                .assert_within(1e-2);
+            let x = crate::tensor::from_vec(
+                &[2, 3, 5, 6],
+                perm.iter().map(|&v| v as f32 * 0.1).collect(),
+            );
+            check_layer(
+                &mut MaxPool2d::new(k).with_stride(s).with_padding(p),
+                &x,
+                Mode::Train,
+                1e-2,
+            )
+            .assert_within(1e-2);
         }
     }
 }

@@ -29,13 +29,19 @@ pub(crate) struct Recurrent {
 impl Recurrent {
     /// Glorot-uniform weights (Keras' kernel default), zero biases; an LSTM's forget-gate
     /// bias starts at 1 (Keras' `unit_forget_bias`).
-    pub fn new(kind: CellKind, name: &'static str, input_size: usize, hidden_size: usize) -> Recurrent {
+    pub fn new(
+        kind: CellKind,
+        name: &'static str,
+        input_size: usize,
+        hidden_size: usize,
+    ) -> Recurrent {
         let gh = kind.gates() * hidden_size;
         let w_ih = Initializer::GlorotUniform.tensor(&[input_size, gh], input_size, gh);
         let w_hh = Initializer::GlorotUniform.tensor(&[hidden_size, gh], hidden_size, gh);
         let mut b_ih = Tensor::zeros(IxDyn(&[gh]));
         if kind == CellKind::Lstm {
-            b_ih.slice_mut(ndarray::s![hidden_size..2 * hidden_size]).fill(1.0);
+            b_ih.slice_mut(ndarray::s![hidden_size..2 * hidden_size])
+                .fill(1.0);
         }
         Recurrent {
             kind,
@@ -74,7 +80,12 @@ impl Recurrent {
     #[track_caller]
     pub fn forward(&mut self, input: &Tensor) -> Tensor {
         self.check_input("forward", input.shape());
-        let dims = RnnDims { n: input.shape()[0], t: input.shape()[1], d: self.input_size, h: self.hidden_size };
+        let dims = RnnDims {
+            n: input.shape()[0],
+            t: input.shape()[1],
+            d: self.input_size,
+            h: self.hidden_size,
+        };
         let x = input.as_standard_layout();
         rnn_forward(
             self.kind,
@@ -99,15 +110,22 @@ impl Recurrent {
             }
             Tensor::from_shape_vec(IxDyn(&[n, t, h]), out).expect("length matches")
         } else {
-            Tensor::from_shape_vec(IxDyn(&[n, h]), states[t * n * h..].to_vec()).expect("length matches")
+            Tensor::from_shape_vec(IxDyn(&[n, h]), states[t * n * h..].to_vec())
+                .expect("length matches")
         }
     }
 
     #[track_caller]
     pub fn backward(&mut self, grad_output: &Tensor) -> Tensor {
-        let dims = self.dims.unwrap_or_else(|| panic!("{}: backward called before forward", self.name));
+        let dims = self
+            .dims
+            .unwrap_or_else(|| panic!("{}: backward called before forward", self.name));
         let RnnDims { n, t, d, h } = dims;
-        let expected: Vec<usize> = if self.return_sequences { vec![n, t, h] } else { vec![n, h] };
+        let expected: Vec<usize> = if self.return_sequences {
+            vec![n, t, h]
+        } else {
+            vec![n, h]
+        };
         assert!(
             grad_output.shape() == expected.as_slice(),
             "{}::backward: grad_output shape {:?} does not match output shape {expected:?}",
@@ -121,7 +139,8 @@ impl Recurrent {
         if self.return_sequences {
             for b in 0..n {
                 for s in 0..t {
-                    grad_h[(s * n + b) * h..(s * n + b + 1) * h].copy_from_slice(&g[(b * t + s) * h..(b * t + s + 1) * h]);
+                    grad_h[(s * n + b) * h..(s * n + b + 1) * h]
+                        .copy_from_slice(&g[(b * t + s) * h..(b * t + s + 1) * h]);
                 }
             }
         } else {
@@ -149,7 +168,12 @@ impl Recurrent {
     }
 
     pub fn parameters_mut(&mut self) -> Vec<&mut Parameter> {
-        vec![&mut self.w_ih, &mut self.w_hh, &mut self.b_ih, &mut self.b_hh]
+        vec![
+            &mut self.w_ih,
+            &mut self.w_hh,
+            &mut self.b_ih,
+            &mut self.b_hh,
+        ]
     }
 }
 

@@ -30,7 +30,9 @@ impl SimpleRnn {
     /// A layer reading `input_size` features per step into `hidden_size` units; it returns the
     /// last hidden state `[n, hidden_size]` (see [`SimpleRnn::return_sequences`]).
     pub fn new(input_size: usize, hidden_size: usize) -> SimpleRnn {
-        SimpleRnn { cell: Recurrent::new(CellKind::Simple, "SimpleRnn", input_size, hidden_size) }
+        SimpleRnn {
+            cell: Recurrent::new(CellKind::Simple, "SimpleRnn", input_size, hidden_size),
+        }
     }
 
     /// With `true`, the output is every hidden state `[n, t, hidden_size]` (to stack
@@ -44,7 +46,12 @@ impl SimpleRnn {
     /// `[hidden_size, 1·hidden_size]`, then the two biases `[1·hidden_size]`; gate blocks in
     /// PyTorch's order. PyTorch's `weight_ih_l0` is the transpose of `w_ih`.
     pub fn weights(&self) -> [&crate::nn::Parameter; 4] {
-        [&self.cell.w_ih, &self.cell.w_hh, &self.cell.b_ih, &self.cell.b_hh]
+        [
+            &self.cell.w_ih,
+            &self.cell.w_hh,
+            &self.cell.b_ih,
+            &self.cell.b_hh,
+        ]
     }
 }
 

@@ -9,7 +9,7 @@
 //! All matrices are row-major `f32` slices. A transposed operand is read through its strides,
 //! never copied: `trans_a = true` means the slice holds `Aᵀ` as a `[k, m]` matrix.
 //!
-//! The kernel is the pure-Rust `gemm` crate (the one candle uses) with its AVX-512 ("x86-v4")
+//! The kernel is the pure-Rust `gemm` crate (the one candle uses; its f32 part, `gemm-f32`) with its AVX-512 ("x86-v4")
 //! micro-kernels, chosen at run time from the CPU's features; other CPUs get its AVX2/FMA or
 //! scalar kernels. Measured on the 2-core AVX-512 machine of the book, at n = 1024 it matches
 //! NumPy's OpenBLAS, where ndarray's default `matrixmultiply` reaches about half (see
@@ -17,7 +17,7 @@
 //! inside a rayon task (a convolution already parallel over the batch) runs on that one thread.
 
 use crate::tensor::Tensor;
-use gemm::Parallelism;
+use gemm_common::Parallelism;
 use ndarray::IxDyn;
 
 /// Products smaller than this many multiply-adds run on one thread (threads cost more).
@@ -78,12 +78,20 @@ pub fn gemm(
         return;
     }
     // (column stride, row stride) of each operand as seen un-transposed.
-    let (a_cs, a_rs) = if trans_a { (m as isize, 1) } else { (1, k as isize) };
-    let (b_cs, b_rs) = if trans_b { (k as isize, 1) } else { (1, n as isize) };
+    let (a_cs, a_rs) = if trans_a {
+        (m as isize, 1)
+    } else {
+        (1, k as isize)
+    };
+    let (b_cs, b_rs) = if trans_b {
+        (k as isize, 1)
+    } else {
+        (1, n as isize)
+    };
     // SAFETY: the asserts above guarantee every element addressed by these strides lies inside
     // its slice; `c` is borrowed mutably, so it aliases neither `a` nor `b`.
     unsafe {
-        gemm::gemm(
+        gemm_f32::gemm::f32::get_gemm_fn()(
             m,
             n,
             k,
@@ -166,7 +174,13 @@ mod tests {
     #[test]
     fn all_transpose_combinations_match_the_definition() {
         let mut r = crate::rng::Rng::new(1);
-        for &(m, n, k) in &[(1, 1, 1), (3, 5, 7), (17, 33, 65), (130, 70, 90), (300, 200, 100)] {
+        for &(m, n, k) in &[
+            (1, 1, 1),
+            (3, 5, 7),
+            (17, 33, 65),
+            (130, 70, 90),
+            (300, 200, 100),
+        ] {
             let a: Vec<f32> = (0..m * k).map(|_| r.uniform_range(-1.0, 1.0)).collect();
             let b: Vec<f32> = (0..k * n).map(|_| r.uniform_range(-1.0, 1.0)).collect();
             for ta in [false, true] {
@@ -185,6 +199,9 @@ mod tests {
     #[test]
     #[should_panic(expected = "matmul: shapes [2, 3] and [2, 3]")]
     fn matmul_names_both_shapes() {
-        matmul(&crate::tensor::zeros(&[2, 3]), &crate::tensor::zeros(&[2, 3]));
+        matmul(
+            &crate::tensor::zeros(&[2, 3]),
+            &crate::tensor::zeros(&[2, 3]),
+        );
     }
 }

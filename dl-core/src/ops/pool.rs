@@ -20,24 +20,40 @@ use rayon::prelude::*;
 #[track_caller]
 pub fn max_pool_forward(x: &[f32], g: &Geometry, y: &mut [f32], argmax: &mut [u32]) {
     let (hw, p) = (g.height * g.width, g.out_len());
-    assert_eq!(x.len() % hw, 0, "max_pool_forward: input length vs geometry {g:?}");
-    assert_eq!(y.len(), x.len() / hw * p, "max_pool_forward: output length vs geometry {g:?}");
+    assert_eq!(
+        x.len() % hw,
+        0,
+        "max_pool_forward: input length vs geometry {g:?}"
+    );
+    assert_eq!(
+        y.len(),
+        x.len() / hw * p,
+        "max_pool_forward: output length vs geometry {g:?}"
+    );
     assert_eq!(argmax.len(), y.len(), "max_pool_forward: argmax length");
     let ow = g.out_w();
     x.par_chunks(hw)
         .zip(y.par_chunks_mut(p))
         .zip(argmax.par_chunks_mut(p))
         .for_each(|((plane, y), arg)| {
+            if g.padding == 0 {
+                max_plane_unpadded(plane, g, y, arg);
+                return;
+            }
             for (o, (yv, av)) in y.iter_mut().zip(arg.iter_mut()).enumerate() {
                 let (oy, ox) = (o / ow, o % ow);
                 let (mut best, mut at, mut found) = (f32::NEG_INFINITY, 0u32, false);
                 for i in 0..g.kernel_h {
-                    let Some(r) = (oy * g.stride + i).checked_sub(g.padding).filter(|&r| r < g.height)
+                    let Some(r) = (oy * g.stride + i)
+                        .checked_sub(g.padding)
+                        .filter(|&r| r < g.height)
                     else {
                         continue;
                     };
                     for j in 0..g.kernel_w {
-                        let Some(c) = (ox * g.stride + j).checked_sub(g.padding).filter(|&c| c < g.width)
+                        let Some(c) = (ox * g.stride + j)
+                            .checked_sub(g.padding)
+                            .filter(|&c| c < g.width)
                         else {
                             continue;
                         };
@@ -55,6 +71,65 @@ pub fn max_pool_forward(x: &[f32], g: &Geometry, y: &mut [f32], argmax: &mut [u3
         });
 }
 
+/// Max pooling of one plane without padding: every window is inside the image, so the loops
+/// need no bounds tests (the common case: 2×2 windows, stride 2).
+fn max_plane_unpadded(plane: &[f32], g: &Geometry, y: &mut [f32], arg: &mut [u32]) {
+    let (ow, w, s) = (g.out_w(), g.width, g.stride);
+    if g.kernel_h == 2 && g.kernel_w == 2 && s == 2 {
+        // 2×2 windows, stride 2: two input rows give one output row.
+        for (oy, (y_row, a_row)) in y
+            .chunks_exact_mut(ow)
+            .zip(arg.chunks_exact_mut(ow))
+            .enumerate()
+        {
+            let top = &plane[2 * oy * w..2 * oy * w + 2 * ow];
+            let bottom = &plane[(2 * oy + 1) * w..(2 * oy + 1) * w + 2 * ow];
+            for (ox, ((yv, av), (t, b))) in y_row
+                .iter_mut()
+                .zip(a_row.iter_mut())
+                .zip(top.chunks_exact(2).zip(bottom.chunks_exact(2)))
+                .enumerate()
+            {
+                let (m_top, i_top) = if t[1] > t[0] { (t[1], 1) } else { (t[0], 0) };
+                let (m_bot, i_bot) = if b[1] > b[0] {
+                    (b[1], w + 1)
+                } else {
+                    (b[0], w)
+                };
+                let (m, i) = if m_bot > m_top {
+                    (m_bot, i_bot)
+                } else {
+                    (m_top, i_top)
+                };
+                *yv = m;
+                *av = (2 * oy * w + 2 * ox + i) as u32;
+            }
+        }
+        return;
+    }
+    for (oy, (y_row, a_row)) in y
+        .chunks_exact_mut(ow)
+        .zip(arg.chunks_exact_mut(ow))
+        .enumerate()
+    {
+        for (ox, (yv, av)) in y_row.iter_mut().zip(a_row.iter_mut()).enumerate() {
+            let origin = oy * s * w + ox * s;
+            let (mut best, mut at) = (plane[origin], origin);
+            for i in 0..g.kernel_h {
+                let row = &plane[origin + i * w..origin + i * w + g.kernel_w];
+                for (j, &v) in row.iter().enumerate() {
+                    if v > best {
+                        best = v;
+                        at = origin + i * w + j;
+                    }
+                }
+            }
+            *yv = best;
+            *av = at as u32;
+        }
+    }
+}
+
 /// Max pooling backward: routes `grad_y: [planes, oh, ow]` to the recorded winners in
 /// `grad_x: [planes, h, w]` (overwritten).
 ///
@@ -62,9 +137,21 @@ pub fn max_pool_forward(x: &[f32], g: &Geometry, y: &mut [f32], argmax: &mut [u3
 #[track_caller]
 pub fn max_pool_backward(grad_y: &[f32], argmax: &[u32], g: &Geometry, grad_x: &mut [f32]) {
     let (hw, p) = (g.height * g.width, g.out_len());
-    assert_eq!(grad_x.len() % hw, 0, "max_pool_backward: input length vs geometry {g:?}");
-    assert_eq!(grad_y.len(), grad_x.len() / hw * p, "max_pool_backward: grad_output length");
-    assert_eq!(argmax.len(), grad_y.len(), "max_pool_backward: argmax length");
+    assert_eq!(
+        grad_x.len() % hw,
+        0,
+        "max_pool_backward: input length vs geometry {g:?}"
+    );
+    assert_eq!(
+        grad_y.len(),
+        grad_x.len() / hw * p,
+        "max_pool_backward: grad_output length"
+    );
+    assert_eq!(
+        argmax.len(),
+        grad_y.len(),
+        "max_pool_backward: argmax length"
+    );
     grad_x
         .par_chunks_mut(hw)
         .zip(grad_y.par_chunks(p))
@@ -83,27 +170,43 @@ pub fn max_pool_backward(grad_y: &[f32], argmax: &[u32], g: &Geometry, grad_x: &
 #[track_caller]
 pub fn avg_pool_forward(x: &[f32], g: &Geometry, y: &mut [f32]) {
     let (hw, p) = (g.height * g.width, g.out_len());
-    assert_eq!(x.len() % hw, 0, "avg_pool_forward: input length vs geometry {g:?}");
-    assert_eq!(y.len(), x.len() / hw * p, "avg_pool_forward: output length vs geometry {g:?}");
+    assert_eq!(
+        x.len() % hw,
+        0,
+        "avg_pool_forward: input length vs geometry {g:?}"
+    );
+    assert_eq!(
+        y.len(),
+        x.len() / hw * p,
+        "avg_pool_forward: output length vs geometry {g:?}"
+    );
     let ow = g.out_w();
     let scale = 1.0 / (g.kernel_h * g.kernel_w) as f32;
-    x.par_chunks(hw).zip(y.par_chunks_mut(p)).for_each(|(plane, y)| {
-        for (o, yv) in y.iter_mut().enumerate() {
-            let (oy, ox) = (o / ow, o % ow);
-            let mut sum = 0.0;
-            for i in 0..g.kernel_h {
-                let Some(r) = (oy * g.stride + i).checked_sub(g.padding).filter(|&r| r < g.height) else {
-                    continue;
-                };
-                for j in 0..g.kernel_w {
-                    if let Some(c) = (ox * g.stride + j).checked_sub(g.padding).filter(|&c| c < g.width) {
-                        sum += plane[r * g.width + c];
+    x.par_chunks(hw)
+        .zip(y.par_chunks_mut(p))
+        .for_each(|(plane, y)| {
+            for (o, yv) in y.iter_mut().enumerate() {
+                let (oy, ox) = (o / ow, o % ow);
+                let mut sum = 0.0;
+                for i in 0..g.kernel_h {
+                    let Some(r) = (oy * g.stride + i)
+                        .checked_sub(g.padding)
+                        .filter(|&r| r < g.height)
+                    else {
+                        continue;
+                    };
+                    for j in 0..g.kernel_w {
+                        if let Some(c) = (ox * g.stride + j)
+                            .checked_sub(g.padding)
+                            .filter(|&c| c < g.width)
+                        {
+                            sum += plane[r * g.width + c];
+                        }
                     }
                 }
+                *yv = sum * scale;
             }
-            *yv = sum * scale;
-        }
-    });
+        });
 }
 
 /// Average pooling backward: spreads `grad_y: [planes, oh, ow]` evenly over each window of
@@ -113,25 +216,42 @@ pub fn avg_pool_forward(x: &[f32], g: &Geometry, y: &mut [f32]) {
 #[track_caller]
 pub fn avg_pool_backward(grad_y: &[f32], g: &Geometry, grad_x: &mut [f32]) {
     let (hw, p) = (g.height * g.width, g.out_len());
-    assert_eq!(grad_x.len() % hw, 0, "avg_pool_backward: input length vs geometry {g:?}");
-    assert_eq!(grad_y.len(), grad_x.len() / hw * p, "avg_pool_backward: grad_output length");
+    assert_eq!(
+        grad_x.len() % hw,
+        0,
+        "avg_pool_backward: input length vs geometry {g:?}"
+    );
+    assert_eq!(
+        grad_y.len(),
+        grad_x.len() / hw * p,
+        "avg_pool_backward: grad_output length"
+    );
     let ow = g.out_w();
     let scale = 1.0 / (g.kernel_h * g.kernel_w) as f32;
-    grad_x.par_chunks_mut(hw).zip(grad_y.par_chunks(p)).for_each(|(gx, gy)| {
-        gx.fill(0.0);
-        for (o, v) in gy.iter().enumerate() {
-            let (oy, ox) = (o / ow, o % ow);
-            let v = v * scale;
-            for i in 0..g.kernel_h {
-                let Some(r) = (oy * g.stride + i).checked_sub(g.padding).filter(|&r| r < g.height) else {
-                    continue;
-                };
-                for j in 0..g.kernel_w {
-                    if let Some(c) = (ox * g.stride + j).checked_sub(g.padding).filter(|&c| c < g.width) {
-                        gx[r * g.width + c] += v;
+    grad_x
+        .par_chunks_mut(hw)
+        .zip(grad_y.par_chunks(p))
+        .for_each(|(gx, gy)| {
+            gx.fill(0.0);
+            for (o, v) in gy.iter().enumerate() {
+                let (oy, ox) = (o / ow, o % ow);
+                let v = v * scale;
+                for i in 0..g.kernel_h {
+                    let Some(r) = (oy * g.stride + i)
+                        .checked_sub(g.padding)
+                        .filter(|&r| r < g.height)
+                    else {
+                        continue;
+                    };
+                    for j in 0..g.kernel_w {
+                        if let Some(c) = (ox * g.stride + j)
+                            .checked_sub(g.padding)
+                            .filter(|&c| c < g.width)
+                        {
+                            gx[r * g.width + c] += v;
+                        }
                     }
                 }
             }
-        }
-    });
+        });
 }

@@ -27,7 +27,7 @@
 //! contiguous block and the products over all steps are single GEMMs. Buffers live in
 //! [`RnnBuffers`] and are reused from batch to batch.
 
-use crate::ops::fast_math::{self, sigmoid_in_place, tanh_in_place};
+use crate::ops::fast_math::{sigmoid_in_place, tanh_in_place, with_best_simd};
 use crate::ops::gemm::gemm;
 use rayon::prelude::*;
 
@@ -79,6 +79,8 @@ pub struct RnnBuffers {
     pub c: Vec<f32>,
     /// GRU: `b_n = h_{t−1} W_hn + b_hn` per step `[t, n, h]`.
     pub hn: Vec<f32>,
+    /// LSTM: `tanh(c_t)` per step `[t, n, h]`.
+    pub tanh_c: Vec<f32>,
     /// Gradients of the gate pre-activations `[t, n, g·h]` (input side).
     pub delta: Vec<f32>,
     /// GRU: gradients on the hidden side `[t, n, g·h]` (differs from `delta` in the n block).
@@ -89,7 +91,13 @@ pub struct RnnBuffers {
     scratch: Vec<f32>,
 }
 
+/// Sets the length of a reused buffer; its old contents are left for the caller to overwrite.
 fn resize(v: &mut Vec<f32>, len: usize) {
+    v.resize(len, 0.0);
+}
+
+/// Sets the length of a reused buffer and zeroes it.
+fn zeroed(v: &mut Vec<f32>, len: usize) {
     v.clear();
     v.resize(len, 0.0);
 }
@@ -101,9 +109,9 @@ const PARALLEL_MIN_ELEMS: usize = 16 * 1024;
 macro_rules! rows {
     ($work:expr, [$($buf:expr => $w:expr),+], |$i:ident, $($name:ident),+| $body:block) => {{
         if $work >= PARALLEL_MIN_ELEMS && rayon::current_num_threads() > 1 {
-            rows!(@par [$($buf => $w),+]).enumerate().for_each(|($i, rows!(@pat $($name),+))| $body);
+            rows!(@par [$($buf => $w),+]).enumerate().for_each(|($i, rows!(@pat $($name),+))| with_best_simd(#[inline(always)] || $body));
         } else {
-            rows!(@seq [$($buf => $w),+]).enumerate().for_each(|($i, rows!(@pat $($name),+))| $body);
+            rows!(@seq [$($buf => $w),+]).enumerate().for_each(|($i, rows!(@pat $($name),+))| with_best_simd(#[inline(always)] || $body));
         }
     }};
     (@par [$b0:expr => $w0:expr $(, $buf:expr => $w:expr)*]) => {
@@ -139,7 +147,10 @@ pub fn rnn_forward(
     assert_eq!(x.len(), n * t * d, "rnn_forward: input [{n}, {t}, {d}]");
     assert_eq!(w_ih.len(), d * gh, "rnn_forward: w_ih [{d}, {gh}]");
     assert_eq!(w_hh.len(), h * gh, "rnn_forward: w_hh [{h}, {gh}]");
-    assert!(b_ih.len() == gh && b_hh.len() == gh, "rnn_forward: biases [{gh}]");
+    assert!(
+        b_ih.len() == gh && b_hh.len() == gh,
+        "rnn_forward: biases [{gh}]"
+    );
     // x: [n, t, d] → [t, n, d]
     resize(&mut buf.x, t * n * d);
     for (b, seq) in x.chunks_exact(t * d).enumerate() {
@@ -155,10 +166,23 @@ pub fn rnn_forward(
             row.iter_mut().zip(b_hh).for_each(|(a, b)| *a += b);
         }
     }
-    gemm(t * n, gh, d, &buf.x, false, w_ih, false, &mut buf.gates, true);
+    gemm(
+        t * n,
+        gh,
+        d,
+        &buf.x,
+        false,
+        w_ih,
+        false,
+        &mut buf.gates,
+        true,
+    );
     resize(&mut buf.h, (t + 1) * n * h);
+    buf.h[..n * h].fill(0.0); // h_0
     if kind == CellKind::Lstm {
         resize(&mut buf.c, (t + 1) * n * h);
+        buf.c[..n * h].fill(0.0); // c_0
+        resize(&mut buf.tanh_c, t * n * h);
     }
     if kind == CellKind::Gru {
         resize(&mut buf.hn, t * n * h);
@@ -176,7 +200,8 @@ pub fn rnn_forward(
             CellKind::Lstm => {
                 gemm(n, gh, h, h_prev, false, w_hh, false, gates, true);
                 let (c_prev, c_next) = buf.c[s * n * h..(s + 2) * n * h].split_at_mut(n * h);
-                rows!(n * gh, [gates => gh, c_next => h, h_next => h], |i, g, c, hn| {
+                let tanh_c = &mut buf.tanh_c[s * n * h..(s + 1) * n * h];
+                rows!(n * gh, [gates => gh, c_next => h, h_next => h, tanh_c => h], |i, g, c, hn, tc| {
                     let cp = &c_prev[i * h..(i + 1) * h];
                     let (ifo, gg) = g.split_at_mut(2 * h);
                     sigmoid_in_place(ifo);
@@ -189,6 +214,7 @@ pub fn rnn_forward(
                         hn[k] = c[k];
                     }
                     tanh_in_place(hn);
+                    tc.copy_from_slice(hn);
                     for k in 0..h {
                         hn[k] *= o[k];
                     }
@@ -246,22 +272,39 @@ pub fn rnn_backward(
 ) {
     let RnnDims { n, t, d, h } = dims;
     let gh = kind.gates() * h;
-    assert_eq!(grad_h.len(), t * n * h, "rnn_backward: grad_h [{t}, {n}, {h}]");
-    assert_eq!(grad_x.len(), n * t * d, "rnn_backward: grad_x [{n}, {t}, {d}]");
-    assert_eq!(buf.h.len(), (t + 1) * n * h, "rnn_backward: called before rnn_forward with {dims:?}");
+    assert_eq!(
+        grad_h.len(),
+        t * n * h,
+        "rnn_backward: grad_h [{t}, {n}, {h}]"
+    );
+    assert_eq!(
+        grad_x.len(),
+        n * t * d,
+        "rnn_backward: grad_x [{n}, {t}, {d}]"
+    );
+    assert_eq!(
+        buf.h.len(),
+        (t + 1) * n * h,
+        "rnn_backward: called before rnn_forward with {dims:?}"
+    );
     assert!(
-        grad_w_ih.len() == d * gh && grad_w_hh.len() == h * gh && grad_b_ih.len() == gh && grad_b_hh.len() == gh,
+        grad_w_ih.len() == d * gh
+            && grad_w_hh.len() == h * gh
+            && grad_b_ih.len() == gh
+            && grad_b_hh.len() == gh,
         "rnn_backward: gradient buffers vs {dims:?}"
     );
     resize(&mut buf.delta, t * n * gh);
     if kind == CellKind::Gru {
         resize(&mut buf.delta_h, t * n * gh);
     }
-    resize(&mut buf.dh, n * h);
-    resize(&mut buf.dc, n * h);
+    zeroed(&mut buf.dh, n * h);
+    zeroed(&mut buf.dc, n * h);
     for s in (0..t).rev() {
         let dh = &mut buf.dh;
-        dh.iter_mut().zip(&grad_h[s * n * h..(s + 1) * n * h]).for_each(|(a, b)| *a += b);
+        dh.iter_mut()
+            .zip(&grad_h[s * n * h..(s + 1) * n * h])
+            .for_each(|(a, b)| *a += b);
         let delta = &mut buf.delta[s * n * gh..(s + 1) * n * gh];
         let gates = &buf.gates[s * n * gh..(s + 1) * n * gh];
         let h_prev = &buf.h[s * n * h..(s + 1) * n * h];
@@ -269,22 +312,27 @@ pub fn rnn_backward(
         match kind {
             CellKind::Simple => {
                 // δ = ∂L/∂h ⊙ (1 − h²)
-                for ((dl, g), hv) in delta.iter_mut().zip(dh.iter()).zip(h_cur) {
-                    *dl = g * (1.0 - hv * hv);
-                }
+                with_best_simd(
+                    #[inline(always)]
+                    || {
+                        for ((dl, g), hv) in delta.iter_mut().zip(dh.iter()).zip(h_cur) {
+                            *dl = g * (1.0 - hv * hv);
+                        }
+                    },
+                );
             }
             CellKind::Lstm => {
                 let c_prev = &buf.c[s * n * h..(s + 1) * n * h];
-                let c_cur = &buf.c[(s + 1) * n * h..(s + 2) * n * h];
+                let tanh_c = &buf.tanh_c[s * n * h..(s + 1) * n * h];
                 let dc = &mut buf.dc;
                 rows!(n * gh, [delta => gh, dc => h], |i, dl, dcr| {
                     let g = &gates[i * gh..(i + 1) * gh];
                     let (ig, fg, gg, og) = (&g[..h], &g[h..2 * h], &g[2 * h..3 * h], &g[3 * h..]);
                     let cp = &c_prev[i * h..(i + 1) * h];
-                    let cc = &c_cur[i * h..(i + 1) * h];
+                    let tcr = &tanh_c[i * h..(i + 1) * h];
                     let dhr = &dh[i * h..(i + 1) * h];
                     for k in 0..h {
-                        let tc = fast_math::tanh(cc[k]);
+                        let tc = tcr[k];
                         let d_o = dhr[k] * tc;
                         let dcv = dcr[k] + dhr[k] * og[k] * (1.0 - tc * tc);
                         dl[k] = dcv * gg[k] * ig[k] * (1.0 - ig[k]);
@@ -325,11 +373,45 @@ pub fn rnn_backward(
         } else {
             &buf.delta[s * n * gh..(s + 1) * n * gh]
         };
-        gemm(n, h, gh, delta_h, false, w_hh, true, &mut buf.dh, kind == CellKind::Gru);
+        gemm(
+            n,
+            h,
+            gh,
+            delta_h,
+            false,
+            w_hh,
+            true,
+            &mut buf.dh,
+            kind == CellKind::Gru,
+        );
     }
-    let delta_h: &[f32] = if kind == CellKind::Gru { &buf.delta_h } else { &buf.delta };
-    gemm(d, gh, t * n, &buf.x, true, &buf.delta, false, grad_w_ih, true);
-    gemm(h, gh, t * n, &buf.h[..t * n * h], true, delta_h, false, grad_w_hh, true);
+    let delta_h: &[f32] = if kind == CellKind::Gru {
+        &buf.delta_h
+    } else {
+        &buf.delta
+    };
+    gemm(
+        d,
+        gh,
+        t * n,
+        &buf.x,
+        true,
+        &buf.delta,
+        false,
+        grad_w_ih,
+        true,
+    );
+    gemm(
+        h,
+        gh,
+        t * n,
+        &buf.h[..t * n * h],
+        true,
+        delta_h,
+        false,
+        grad_w_hh,
+        true,
+    );
     for row in buf.delta.chunks_exact(gh) {
         grad_b_ih.iter_mut().zip(row).for_each(|(a, b)| *a += b);
     }
@@ -338,7 +420,17 @@ pub fn rnn_backward(
     }
     // ∂L/∂X = Δ W_ihᵀ, time-major into scratch, then back to [n, t, d].
     resize(&mut buf.scratch, t * n * d);
-    gemm(t * n, d, gh, &buf.delta, false, w_ih, true, &mut buf.scratch, false);
+    gemm(
+        t * n,
+        d,
+        gh,
+        &buf.delta,
+        false,
+        w_ih,
+        true,
+        &mut buf.scratch,
+        false,
+    );
     for (b, seq) in grad_x.chunks_exact_mut(t * d).enumerate() {
         for (s, step) in seq.chunks_exact_mut(d).enumerate() {
             step.copy_from_slice(&buf.scratch[(s * n + b) * d..(s * n + b + 1) * d]);

@@ -1,0 +1,119 @@
+//! Training throughput of the book's models, for `bench/run_dl_bench.sh` (which compares them
+//! with PyTorch and Keras in the same run). Not a test: timings depend on the machine's load.
+//!
+//! ```text
+//! cargo run --release -p dl-core --example bench_train -- <workload> [seconds]
+//! workloads: cnn | rnn_small | rnn_large | lstm | gemm1024 | gemm2048
+//! ```
+//!
+//! Prints one JSON line: `{"framework": "dl-core", "workload": ..., "value": ..., "unit": ...}`.
+//! Threads: `RAYON_NUM_THREADS`.
+
+use dl_core::prelude::*;
+use std::time::Instant;
+
+/// Synthetic data and the model for a workload: (x, y, model, batch size).
+fn setup(workload: &str) -> (Tensor, Tensor, Sequential, usize) {
+    dl_core::seed(0);
+    match workload {
+        // Conv2D(32,3x3,relu) → MaxPool 2x2 → Conv2D(64,3x3,relu) → MaxPool 2x2 → Flatten →
+        // Dense(128,relu) → Dense(10,softmax); Adam; sparse categorical cross-entropy.
+        "cnn" => {
+            let n = 64 * 16;
+            let x = dl_core::init::uniform(&[n, 1, 28, 28], 0.0, 1.0);
+            let y = dl_core::init::uniform(&[n], 0.0, 10.0).mapv(f32::floor);
+            let mut model = Sequential::new()
+                .add(Conv2d::new(1, 32, 3).relu())
+                .add(MaxPool2d::new(2))
+                .add(Conv2d::new(32, 64, 3).relu())
+                .add(MaxPool2d::new(2))
+                .add(Flatten::new())
+                .add(Dense::new(64 * 5 * 5, 128))
+                .add(ReLU::new())
+                .add(Dense::new(128, 10))
+                .add(Softmax::new());
+            model.compile(Adam::new(1e-3), Loss::SparseCategoricalCrossEntropy, &[]);
+            (x, y, model, 64)
+        }
+        // SimpleRNN(32) → Dense(1); Adam; MSE; sequences of 10 steps, 1 feature.
+        "rnn_small" => {
+            let n = 32 * 64;
+            let x = dl_core::init::normal(&[n, 10, 1], 0.0, 1.0);
+            let y = dl_core::init::normal(&[n, 1], 0.0, 1.0);
+            let mut model = Sequential::new()
+                .add(SimpleRnn::new(1, 32))
+                .add(Dense::new(32, 1));
+            model.compile(Adam::new(1e-3), Loss::Mse, &[]);
+            (x, y, model, 32)
+        }
+        // 50 steps of 32 features, 128 units, batch 64.
+        "rnn_large" | "lstm" => {
+            let n = 64 * 8;
+            let x = dl_core::init::normal(&[n, 50, 32], 0.0, 1.0);
+            let y = dl_core::init::normal(&[n, 1], 0.0, 1.0);
+            let model = if workload == "lstm" {
+                Sequential::new().add(Lstm::new(32, 128))
+            } else {
+                Sequential::new().add(SimpleRnn::new(32, 128))
+            };
+            let mut model = model.add(Dense::new(128, 1));
+            model.compile(Adam::new(1e-3), Loss::Mse, &[]);
+            (x, y, model, 64)
+        }
+        other => panic!("unknown workload {other:?}"),
+    }
+}
+
+fn gemm_gflops(n: usize, seconds: f64) -> f64 {
+    let a = dl_core::init::uniform(&[n, n], -1.0, 1.0);
+    let b = dl_core::init::uniform(&[n, n], -1.0, 1.0);
+    let mut c = vec![0.0f32; n * n];
+    let (a, b) = (a.as_slice().unwrap(), b.as_slice().unwrap());
+    dl_core::ops::gemm::gemm(n, n, n, a, false, b, false, &mut c, false);
+    let mut times = Vec::new();
+    let start = Instant::now();
+    while start.elapsed().as_secs_f64() < seconds || times.len() < 3 {
+        let t = Instant::now();
+        dl_core::ops::gemm::gemm(n, n, n, a, false, b, false, &mut c, false);
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    2.0 * (n as f64).powi(3) / times[times.len() / 2] / 1e9
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let workload = args.get(1).map(String::as_str).unwrap_or("cnn");
+    let seconds: f64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5.0);
+    let (value, unit) = if let Some(n) = workload.strip_prefix("gemm") {
+        (
+            gemm_gflops(n.parse().expect("gemm<size>"), seconds),
+            "GFLOP/s",
+        )
+    } else {
+        let (x, y, mut model, batch) = setup(workload);
+        let options = || {
+            FitOptions::new()
+                .epochs(1)
+                .batch_size(batch)
+                .verbose(false)
+                .seed(1)
+        };
+        model.fit(&x, &y, options()); // warm-up: buffers, optimiser state
+        let n = x.shape()[0];
+        let (mut samples, start) = (0usize, Instant::now());
+        while start.elapsed().as_secs_f64() < seconds {
+            let history = model.fit(&x, &y, options());
+            assert!(
+                history.last("loss").is_some_and(f32::is_finite),
+                "training diverged"
+            );
+            samples += n;
+        }
+        (samples as f64 / start.elapsed().as_secs_f64(), "samples/s")
+    };
+    println!(
+        "{{\"framework\": \"dl-core\", \"workload\": \"{workload}\", \"threads\": {}, \"value\": {value:.1}, \"unit\": \"{unit}\"}}",
+        rayon::current_num_threads()
+    );
+}
