@@ -226,6 +226,22 @@ def test_12_user_expressions_are_answered(kc):
     assert ue["bad"]["status"] == "error"
 
 
+def test_13_input_request_on_stdin(kc):
+    # evcxr_input (a dependency of evcxr, so already in cargo's cache) asks the kernel for a
+    # line; the kernel sends input_request on stdin with the cell as parent.
+    code = ':dep evcxr_input = "1"\nlet name = evcxr_input::get_string("Name? ");\nprintln!("hi {name}");'
+    msg_id = kc.execute(code, allow_stdin=True)
+    req = kc.get_stdin_msg(timeout=300)
+    assert req["msg_type"] == "input_request"
+    assert req["parent_header"]["msg_id"] == msg_id
+    assert req["content"]["prompt"] == "Name? "
+    assert req["content"]["password"] is False
+    kc.input("Ada")
+    assert shell_reply(kc, msg_id, timeout=120)["content"]["status"] == "ok"
+    out = "".join(m["content"]["text"] for m in iopub_until_idle(kc, msg_id) if m["msg_type"] == "stream")
+    assert "hi Ada" in out
+
+
 def test_98_restart_gives_a_fresh_session():
     km, kc = start_kernel()
     try:
