@@ -1,7 +1,7 @@
 //! Data: loading files, cleaning, scaling, encoding, splitting and batching.
 //!
 //! Loaders take a path (the book's data live under `data/`) and return
-//! [`Result`](crate::Result); a missing file's error names the path it tried. Files ending in
+//! [`crate::Result`]; a missing file's error names the path it tried. Files ending in
 //! `.gz` (or starting with gzip's magic bytes) are decompressed on the fly.
 
 mod batches;
