@@ -387,23 +387,24 @@ impl<I: Interpreter> ShellCore<I> {
     /// Handles requests from `queue` until it closes or a shutdown is requested.
     /// After an error with `stop_on_error`, the execute requests already queued are answered
     /// `aborted`; other queued requests are still handled normally. `stop` set by another
-    /// thread ends the loop before the next request.
-    pub fn run(&mut self, queue: &mut UnboundedReceiver<Message>, stop: &AtomicBool) {
+    /// thread ends the loop before the next request. Returns `true` when it ended because of
+    /// a `shutdown_request`.
+    pub fn run(&mut self, queue: &mut UnboundedReceiver<Message>, stop: &AtomicBool) -> bool {
         let mut pending: VecDeque<Message> = VecDeque::new();
         loop {
             if stop.load(Ordering::SeqCst) {
-                return;
+                return false;
             }
             let msg = match pending.pop_front() {
                 Some(m) => m,
                 None => match queue.blocking_recv() {
                     Some(m) => m,
-                    None => return,
+                    None => return false,
                 },
             };
-            match self.handle(&msg) {
+            match self.handle_guarded(&msg) {
                 Flow::Continue => {}
-                Flow::Shutdown => return,
+                Flow::Shutdown => return true,
                 Flow::AbortQueued => {
                     pending.extend(std::iter::from_fn(|| queue.try_recv().ok()));
                     let (aborted, kept): (Vec<_>, Vec<_>) = pending
@@ -414,6 +415,47 @@ impl<I: Interpreter> ShellCore<I> {
                     }
                     pending.extend(kept);
                 }
+            }
+        }
+    }
+
+    /// [`handle`](Self::handle), but a panic in the interpreter becomes an error reply and an
+    /// idle status instead of a dead shell (the heartbeat would go on beating for a kernel
+    /// that can no longer answer).
+    fn handle_guarded(&mut self, msg: &Message) -> Flow {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(msg)));
+        match outcome {
+            Ok(flow) => flow,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_owned());
+                log::error!("the kernel panicked handling {}: {what}", msg.msg_type());
+                let evalue = format!("the kernel failed while handling this request: {what}");
+                let reply_type = match msg.msg_type().strip_suffix("_request") {
+                    Some(stem) => format!("{stem}_reply"),
+                    None => format!("{}_reply", msg.msg_type()),
+                };
+                if msg.msg_type() == "execute_request" {
+                    self.out.publish(
+                        Some(msg),
+                        "error",
+                        object(json!({ "ename": "KernelError", "evalue": evalue, "traceback": [evalue] })),
+                    );
+                }
+                self.out.reply(
+                    Channel::Shell,
+                    msg,
+                    &reply_type,
+                    object(json!({
+                        "status": "error", "ename": "KernelError", "evalue": evalue,
+                        "traceback": [evalue], "execution_count": self.count,
+                    })),
+                );
+                self.out.status(msg, "idle");
+                Flow::Continue
             }
         }
     }
@@ -810,6 +852,7 @@ mod tests {
                     });
                     ExecuteOutcome::Ok { result: None }
                 }
+                "panic" => panic!("scripted panic"),
                 "input" => {
                     let got = sink.input("name: ", false);
                     sink.stream(StreamName::Stdout, &format!("{got:?}"));
@@ -1010,6 +1053,39 @@ mod tests {
             .filter(|m| m.content.get("execution_state") == Some(&json!("busy")))
             .count();
         assert_eq!(busy, 4, "busy/idle around aborted requests too");
+    }
+
+    #[test]
+    fn a_panicking_interpreter_gets_an_error_reply_and_the_loop_goes_on() {
+        let mut h = harness();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let boom = request("execute_request", json!({ "code": "panic" }));
+        let after = request("execute_request", json!({ "code": "print still here" }));
+        tx.send(boom.clone()).unwrap();
+        tx.send(after.clone()).unwrap();
+        drop(tx);
+        h.core.run(&mut rx, &AtomicBool::new(false));
+        let shell = drain(&mut h.queues.shell);
+        assert_eq!(shell.len(), 2);
+        assert_eq!(parent_id(&shell[0]), boom.header.msg_id);
+        assert_eq!(shell[0].msg_type(), "execute_reply");
+        assert_eq!(shell[0].content["status"], "error");
+        assert!(
+            shell[0].content["evalue"]
+                .as_str()
+                .unwrap()
+                .contains("scripted panic")
+        );
+        assert_eq!(parent_id(&shell[1]), after.header.msg_id);
+        assert_eq!(shell[1].content["status"], "ok");
+        let idles = drain(&mut h.queues.iopub)
+            .iter()
+            .filter(|m| {
+                parent_id(m) == boom.header.msg_id
+                    && m.content.get("execution_state") == Some(&json!("idle"))
+            })
+            .count();
+        assert_eq!(idles, 1);
     }
 
     #[test]

@@ -125,8 +125,14 @@ async fn serve<I: Interpreter + Send + 'static>(
             .spawn(move || {
                 let mut core = ShellCore::new(interpreter, outbox, stdin_bridge);
                 let _ = ready_tx.send((core.kernel_info(), core.interrupter()));
-                core.run(&mut shell_rx, &stopping);
-                let _ = shutdown_tx.send("shell");
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    core.run(&mut shell_rx, &stopping)
+                }));
+                let _ = shutdown_tx.send(match ran {
+                    Ok(true) => "shutdown_request",
+                    Ok(false) => "shell queue",
+                    Err(_) => "interpreter thread",
+                });
                 drop(core); // stops the interpreter (and evcxr's child)
                 let _ = done_tx.send(());
             })?;
@@ -158,24 +164,56 @@ async fn serve<I: Interpreter + Send + 'static>(
     let (control_send, control_recv) = control_socket.split();
     let (stdin_send, stdin_recv) = stdin.split();
     let signer = inbox.signer.clone();
-    tokio::spawn(send_loop("shell", shell_send, shell_out, signer.clone()));
-    tokio::spawn(send_loop(
-        "control",
-        control_send,
-        control_out,
-        signer.clone(),
-    ));
-    tokio::spawn(send_loop("stdin", stdin_send, stdin_out, signer.clone()));
-    tokio::spawn(send_loop("iopub", iopub, iopub_out, signer));
-    tokio::spawn(heartbeat_loop(heartbeat));
+    // Every socket task runs for the kernel's lifetime: if one ends (a panic), the kernel
+    // stops, so that Jupyter sees a dead kernel instead of one that beats but never answers.
+    let essential = |name: &'static str, task: tokio::task::JoinHandle<()>| {
+        let died = shutdown_tx.clone();
+        tokio::spawn(async move {
+            let outcome = task.await;
+            if !matches!(&outcome, Err(e) if e.is_cancelled()) {
+                log::error!("the {name} task ended ({outcome:?})");
+                let _ = died.send(name);
+            }
+        });
+    };
+    essential(
+        "shell sender",
+        tokio::spawn(send_loop("shell", shell_send, shell_out, signer.clone())),
+    );
+    essential(
+        "control sender",
+        tokio::spawn(send_loop(
+            "control",
+            control_send,
+            control_out,
+            signer.clone(),
+        )),
+    );
+    essential(
+        "stdin sender",
+        tokio::spawn(send_loop("stdin", stdin_send, stdin_out, signer.clone())),
+    );
+    essential(
+        "iopub sender",
+        tokio::spawn(send_loop("iopub", iopub, iopub_out, signer)),
+    );
+    essential("heartbeat", tokio::spawn(heartbeat_loop(heartbeat)));
     let shell_task = tokio::spawn(shell_loop(shell_recv, inbox.clone(), shell_tx));
-    tokio::spawn(stdin_loop(stdin_recv, inbox.clone(), stdin_bridge.clone()));
-    tokio::spawn(control_loop(
-        control_recv,
-        inbox.clone(),
-        control.clone(),
-        shutdown_tx.clone(),
-    ));
+    let shell_abort = shell_task.abort_handle();
+    essential("shell receiver", shell_task);
+    essential(
+        "stdin receiver",
+        tokio::spawn(stdin_loop(stdin_recv, inbox.clone(), stdin_bridge.clone())),
+    );
+    essential(
+        "control receiver",
+        tokio::spawn(control_loop(
+            control_recv,
+            inbox.clone(),
+            control.clone(),
+            shutdown_tx.clone(),
+        )),
+    );
 
     let why = loop {
         tokio::select! {
@@ -189,14 +227,17 @@ async fn serve<I: Interpreter + Send + 'static>(
     log::info!("shutting down ({why})");
     // Stop a running cell, let the interpreter thread finish, and send what is queued.
     stopping.store(true, Ordering::SeqCst);
-    shell_task.abort(); // closes the shell queue, waking the interpreter thread
+    shell_abort.abort(); // closes the shell queue, waking the interpreter thread
     control.interrupt();
     outbox.flush(Duration::from_secs(2)).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     // The interpreter thread ends once the shell queue is closed; wait briefly for it to drop
     // the interpreter so that evcxr's child is stopped cleanly.
     let _ = tokio::task::spawn_blocking(move || done_rx.recv_timeout(Duration::from_secs(3))).await;
-    Ok(())
+    match why {
+        "shutdown_request" => Ok(()),
+        other => Err(anyhow::anyhow!("stopped because the {other} failed")),
+    }
 }
 
 /// Signs and sends one socket's queue. Errors are logged and the loop goes on.
