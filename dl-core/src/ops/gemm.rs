@@ -77,34 +77,37 @@ pub fn gemm(
         }
         return;
     }
-    // (column stride, row stride) of each operand as seen un-transposed.
-    let (a_cs, a_rs) = if trans_a {
-        (m as isize, 1)
-    } else {
+    // The kernel is column-major at heart, and a row-major matrix is the column-major storage
+    // of its transpose: so it computes Cᵀ[n×m] = op(B)ᵀ · op(A)ᵀ, reading every operand in
+    // place (unit stride down its columns) with no transposition pass.
+    // (column stride, row stride) of op(B)ᵀ [n×k] and of op(A)ᵀ [k×m]:
+    let (bt_cs, bt_rs) = if trans_b {
         (1, k as isize)
-    };
-    let (b_cs, b_rs) = if trans_b {
-        (k as isize, 1)
     } else {
-        (1, n as isize)
+        (n as isize, 1)
+    };
+    let (at_cs, at_rs) = if trans_a {
+        (1, m as isize)
+    } else {
+        (k as isize, 1)
     };
     // SAFETY: the asserts above guarantee every element addressed by these strides lies inside
     // its slice; `c` is borrowed mutably, so it aliases neither `a` nor `b`.
     unsafe {
         gemm_f32::gemm::f32::get_gemm_fn()(
-            m,
             n,
+            m,
             k,
             c.as_mut_ptr(),
-            1,
             n as isize,
+            1,
             accumulate,
-            a.as_ptr(),
-            a_cs,
-            a_rs,
             b.as_ptr(),
-            b_cs,
-            b_rs,
+            bt_cs,
+            bt_rs,
+            a.as_ptr(),
+            at_cs,
+            at_rs,
             1.0,
             1.0,
             false,
