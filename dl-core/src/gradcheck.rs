@@ -140,6 +140,21 @@ pub fn check_layer(layer: &mut dyn Layer, input: &Tensor, mode: Mode, eps: f32) 
     GradCheckReport { errors }
 }
 
+/// Checks a loss's analytic gradient `∂L/∂ŷ` against central differences; returns the worst
+/// error (same measure as [`check_layer`]).
+///
+/// ```
+/// use dl_core::prelude::*;
+/// let y_hat = dl_core::tensor::from_vec(&[2, 2], vec![0.2, 0.8, 0.6, 0.4]);
+/// let y = dl_core::tensor::from_vec(&[2, 2], vec![0.0, 1.0, 1.0, 0.0]);
+/// assert!(dl_core::gradcheck::check_loss(Loss::CategoricalCrossEntropy, &y_hat, &y, 1e-3) < 1e-2);
+/// ```
+pub fn check_loss(loss: crate::loss::Loss, y_hat: &Tensor, y: &Tensor, eps: f32) -> f32 {
+    let analytic = loss.gradient(y_hat, y);
+    let numeric = numeric_gradient(|t| loss.compute(t, y), y_hat, eps);
+    relative_error(&analytic, &numeric)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -336,3 +336,24 @@ fn targets_of_shape_n_fit_outputs_of_shape_n_by_1() {
     assert_eq!(history.num_epochs(), 2);
     assert!(model.evaluate(&x, &y).loss.is_finite());
 }
+
+#[test]
+fn models_and_evaluations_show_as_text_and_html() {
+    let model = Sequential::new().add(Dense::new(2, 3)).add(ReLU::new());
+    let bundle = model.mime_bundle();
+    assert!(bundle.plain_text().contains("Total parameters: 9"));
+    assert!(
+        bundle
+            .get("text/html")
+            .unwrap()
+            .contains("\"type\":\"Dense\"")
+    );
+    let e = Evaluation {
+        loss: 0.5,
+        metrics: [("accuracy".to_string(), 0.75)].into_iter().collect(),
+    };
+    assert_eq!(
+        e.mime_bundle().plain_text(),
+        "loss: 0.5000 - accuracy: 0.7500"
+    );
+}

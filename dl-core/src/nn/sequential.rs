@@ -217,3 +217,33 @@ impl Sequential {
         out
     }
 }
+
+impl crate::display::Show for Sequential {
+    /// The layers, their configurations and parameter counts (use [`Sequential::summary`] for
+    /// output shapes).
+    fn mime_bundle(&self) -> crate::display::MimeBundle {
+        let mut text = String::from("Sequential\n");
+        let mut html = String::from(
+            "<table style=\"border-collapse:collapse;font-family:monospace;font-size:12px\">\
+             <tr><th style=\"text-align:left;padding:2px 8px\">layer</th>\
+             <th style=\"text-align:left;padding:2px 8px\">configuration</th>\
+             <th style=\"text-align:right;padding:2px 8px\">parameters</th></tr>",
+        );
+        for (layer, name) in self.layers.iter().zip(&self.names) {
+            let config = serde_json::to_string(&layer.config()).unwrap_or_default();
+            let count: usize = layer.parameters().iter().map(|p| p.len()).sum();
+            text.push_str(&format!("  {name:<16} {config} ({count} parameters)\n"));
+            html.push_str(&format!(
+                "<tr><td style=\"padding:2px 8px\">{name}</td><td style=\"padding:2px 8px\">{}</td>\
+                 <td style=\"text-align:right;padding:2px 8px\">{count}</td></tr>",
+                config.replace('&', "&amp;").replace('<', "&lt;")
+            ));
+        }
+        text.push_str(&format!("Total parameters: {}", self.num_parameters()));
+        html.push_str(&format!(
+            "</table><div style=\"font-size:11px\">Total parameters: {}</div>",
+            self.num_parameters()
+        ));
+        crate::display::MimeBundle::text(&text).with_html(&html)
+    }
+}

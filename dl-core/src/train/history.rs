@@ -156,3 +156,11 @@ impl Evaluation {
         }
     }
 }
+
+impl Show for Evaluation {
+    fn mime_bundle(&self) -> MimeBundle {
+        let mut parts = vec![format!("loss: {:.4}", self.loss)];
+        parts.extend(self.metrics.iter().map(|(k, v)| format!("{k}: {v:.4}")));
+        MimeBundle::text(&parts.join(" - "))
+    }
+}
