@@ -242,6 +242,24 @@ def test_13_input_request_on_stdin(kc):
     assert "hi Ada" in out
 
 
+def test_14_sigint_interrupts_a_running_cell(kernel):
+    # interrupt_mode "signal": jupyter_client sends SIGINT to the kernel's process group. The
+    # kernel's handler raises the interrupt; evcxr's child ignores the signal itself. (What an
+    # interrupt does to the cell's variables is the session's business, tested there.)
+    km, kc = kernel
+    msg_id = kc.execute("std::thread::sleep(std::time::Duration::from_secs(60));")
+    time.sleep(2.0)
+    started = time.monotonic()
+    km.interrupt_kernel()
+    reply = shell_reply(kc, msg_id, timeout=30)
+    assert time.monotonic() - started < 10
+    assert reply["content"]["status"] == "error"
+    assert km.is_alive()
+    reply, iopub = execute(kc, "40 + 2")
+    assert reply["content"]["status"] == "ok"
+    assert [m["content"]["data"]["text/plain"] for m in iopub if m["msg_type"] == "execute_result"] == ["42"]
+
+
 def test_98_restart_gives_a_fresh_session():
     km, kc = start_kernel()
     try:
