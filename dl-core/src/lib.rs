@@ -101,6 +101,32 @@ pub use rng::seed;
 pub use tensor::Tensor;
 
 /// What every notebook has in scope: `use dl_core::prelude::*;`.
+///
+/// A whole chapter's worth, from the prelude alone:
+///
+/// ```
+/// use dl_core::prelude::*;
+/// seed(42);
+/// // Data: the book's toy problem, split and standardised.
+/// let x = init::uniform(&[400, 2], 0.0, 1.0);
+/// let y = x.map_axis(Axis(1), |r| (r[0] > 0.5) as u8 as f32).into_dyn();
+/// let split = train_test_split(&x, &y, 0.25, 0);
+/// let scaler = Standardizer::fit(&split.x_train);
+/// let (x_train, x_test) = (scaler.transform(&split.x_train), scaler.transform(&split.x_test));
+/// // Model, training with live progress (verbose), evaluation.
+/// let mut model = Sequential::new().add(Dense::new(2, 8)).add(ReLU::new()).add(Dense::new(8, 1));
+/// model.compile(Adam::new(0.02), Loss::BinaryCrossEntropyWithLogits, &[Metric::Accuracy]);
+/// let history = model.fit(&x_train, &split.y_train, FitOptions::new().epochs(30).validation_split(0.2).verbose(false));
+/// let accuracy = model.evaluate(&x_test, &split.y_test).get("accuracy").unwrap();
+/// assert!(accuracy > 0.9);
+/// // Metrics and plots.
+/// let logits = model.predict(&x_test);
+/// let y_pred = metrics::predicted_classes_with_threshold(&logits, 0.0);
+/// let cm = metrics::confusion_matrix(&metrics::labels(&split.y_test), &y_pred, 2);
+/// confusion_matrix_plot(&cm, &["x₀ ≤ 0.5", "x₀ > 0.5"]).show();
+/// history.plot().show();
+/// decision_boundary("boundary", &x_test, &y_pred, |g| model.predict(g).mapv(|z| (z > 0.0) as u8 as f32)).show();
+/// ```
 pub mod prelude {
     pub use crate::data::{
         BatchIterator, CharVocab, MinMaxScaler, Standardizer, Table, load_mnist, load_text,
