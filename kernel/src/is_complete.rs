@@ -9,7 +9,7 @@
 //!   (`fn f() {`, `let x = (1,`);
 //! - an unterminated string, char literal or block comment → `incomplete` with no indent;
 //! - code ending in an operator that needs a right-hand side (`=`, `+`, `,`, `.`, `&&`,
-//!   `->`, …) → `incomplete`;
+//!   `->`, …) or in a keyword that needs more (`else`, `let`, `fn`, …) → `incomplete`;
 //! - otherwise `complete` (evcxr accepts a final expression without `;`).
 //!
 //! Lines that start with an evcxr command (`:dep`, `:opt`, …) are skipped.
@@ -35,7 +35,16 @@ enum Last {
     Nothing,
     Other,
     Punct(String),
+    /// A keyword after which code cannot end (`else`, `let`, `fn`, ...).
+    Keyword,
 }
+
+/// Keywords that always need something after them.
+const NEEDS_MORE_KEYWORDS: &[&str] = &[
+    "as", "async", "const", "dyn", "else", "enum", "fn", "for", "if", "impl", "in", "let", "loop",
+    "match", "mod", "move", "mut", "pub", "ref", "static", "struct", "trait", "type", "unsafe",
+    "use", "where", "while",
+];
 
 struct Lexer<'a> {
     chars: &'a [char],
@@ -142,6 +151,18 @@ impl Lexer<'_> {
                     self.i += 1;
                 }
                 let word: String = self.chars[start..self.i].iter().collect();
+                // A raw identifier (`r#match`) is an identifier, never a keyword.
+                if word == "r"
+                    && self.peek(0) == Some('#')
+                    && self.peek(1).is_some_and(is_ident_start)
+                {
+                    self.i += 1;
+                    while self.peek(0).is_some_and(is_ident_continue) {
+                        self.i += 1;
+                    }
+                    self.last = Last::Other;
+                    continue;
+                }
                 if matches!(word.as_str(), "r" | "br" | "cr")
                     && matches!(self.peek(0), Some('"' | '#'))
                     && let Some(done) = self.raw_string()
@@ -155,7 +176,11 @@ impl Lexer<'_> {
                         return Self::incomplete(String::new());
                     }
                 }
-                self.last = Last::Other;
+                self.last = if NEEDS_MORE_KEYWORDS.contains(&word.as_str()) {
+                    Last::Keyword
+                } else {
+                    Last::Other
+                };
                 continue;
             }
             if c.is_ascii_digit() {
@@ -210,9 +235,12 @@ impl Lexer<'_> {
         if let Some((_, indent)) = self.stack.last() {
             return Self::incomplete(format!("{indent}{INDENT}"));
         }
-        if let Last::Punct(op) = &self.last
-            && needs_more(op)
-        {
+        let dangling = match &self.last {
+            Last::Punct(op) => needs_more(op),
+            Last::Keyword => true,
+            Last::Nothing | Last::Other => false,
+        };
+        if dangling {
             let indent = self.line_indent(self.chars.len());
             return Self::incomplete(format!("{indent}{INDENT}"));
         }
@@ -367,6 +395,10 @@ mod tests {
             "let e = 'é';",
             "let x = 1.5e3;",
             "for i in 0..10 { }",
+            "let r#else = 1; r#else",
+            "x.len()",
+            "return",
+            "break",
         ] {
             assert_eq!(status(code), "complete", "{code:?}");
         }
@@ -392,6 +424,10 @@ mod tests {
             "foo(1).",
             "fn f() ->",
             "match x {\n    1 =>",
+            "if x { 1 } else",
+            "let",
+            "pub fn",
+            "for x in",
         ] {
             assert_eq!(status(code), "incomplete", "{code:?}");
         }
