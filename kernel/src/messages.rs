@@ -67,25 +67,39 @@ fn yes() -> bool {
     true
 }
 
+/// An optional field sent as `null` takes its default, as if absent (some clients write
+/// `"user_expressions": null`); any other wrong type is still an error.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+fn null_as_yes<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    Ok(Option::<bool>::deserialize(deserializer)?.unwrap_or(true))
+}
+
 /// `execute_request` content.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ExecuteRequest {
     /// The cell.
     pub code: String,
     /// Run quietly: no `execute_input`, no `execute_result`, no count increment.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub silent: bool,
     /// Store in history (forced off when `silent`). Default: `!silent`.
     #[serde(default)]
     pub store_history: Option<bool>,
     /// Expressions to evaluate after the cell.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub user_expressions: Map<String, Value>,
     /// Whether the kernel may send `input_request`.
-    #[serde(default = "yes")]
+    #[serde(default = "yes", deserialize_with = "null_as_yes")]
     pub allow_stdin: bool,
     /// Abort queued execute requests after an error.
-    #[serde(default = "yes")]
+    #[serde(default = "yes", deserialize_with = "null_as_yes")]
     pub stop_on_error: bool,
 }
 
@@ -292,6 +306,22 @@ mod tests {
         ] {
             assert!(parse(t, c.clone()).is_err(), "{t} {c}");
         }
+    }
+
+    #[test]
+    fn null_optional_fields_take_their_defaults() {
+        let Ok(Request::Execute(r)) = parse(
+            "execute_request",
+            json!({
+                "code": "1", "silent": null, "store_history": null, "user_expressions": null,
+                "allow_stdin": null, "stop_on_error": null,
+            }),
+        ) else {
+            panic!()
+        };
+        assert!(!r.silent && r.stores_history() && r.allow_stdin && r.stop_on_error);
+        assert!(r.user_expressions.is_empty());
+        assert!(parse("execute_request", json!({ "code": null })).is_err());
     }
 
     #[test]
