@@ -12,6 +12,7 @@ import signal
 import time
 
 import pytest
+from jupyter_kernel_test.msgspec_v5 import validate_message
 
 from dlk_protocol import (
     CELL_TIMEOUT,
@@ -77,9 +78,17 @@ def test_01_kernel_info_is_immediate_and_complete(kc):
     assert [m["content"]["execution_state"] for m in busy_idle] == ["busy", "idle"]
 
 
+def validate_all(reply, iopub):
+    """Every message against the message spec schemas (jupyter_kernel_test's)."""
+    validate_message(reply, "execute_reply", reply["parent_header"]["msg_id"])
+    for m in iopub:
+        validate_message(m, m["msg_type"], reply["parent_header"]["msg_id"])
+
+
 def test_02_counts_start_at_one_and_skip_silent_cells(kc):
     warm(kc)  # silent: must not use up a count
     reply, iopub = execute(kc, "let a = 40;")
+    validate_all(reply, iopub)
     assert reply["content"]["status"] == "ok", reply["content"]
     assert reply["content"]["execution_count"] == 1
     parent = reply["parent_header"]["msg_id"]
@@ -99,6 +108,7 @@ def test_02_counts_start_at_one_and_skip_silent_cells(kc):
     assert reply["content"]["execution_count"] == 1
 
     reply, iopub = execute(kc, "a + 2")
+    validate_all(reply, iopub)
     assert reply["content"]["execution_count"] == 2
     results = [m for m in iopub if m["msg_type"] == "execute_result"]
     assert len(results) == 1
@@ -108,6 +118,7 @@ def test_02_counts_start_at_one_and_skip_silent_cells(kc):
 
 def test_03_stream_output_is_stdout_and_stderr(kc):
     reply, iopub = execute(kc, 'println!("out line"); eprintln!("err line");')
+    validate_all(reply, iopub)
     assert reply["content"]["status"] == "ok"
     streams = {}
     for m in iopub:
@@ -122,6 +133,7 @@ def test_04_error_reply_and_stop_on_error_aborts_the_queue(kc):
     queued1 = kc.execute('println!("must not run 1");')
     queued2 = kc.execute('println!("must not run 2");')
     r_bad = shell_reply(kc, bad)
+    validate_message(r_bad, "execute_reply", bad)
     r1 = shell_reply(kc, queued1)
     r2 = shell_reply(kc, queued2)
     assert r_bad["content"]["status"] == "error"
