@@ -441,6 +441,34 @@ mod tests {
     }
 
     #[test]
+    fn never_panics_on_any_prefix_or_scramble() {
+        let source = "fn f<'a>(x: &'a str) -> char { let s = r##\"\"#\"##; /* /* */ */ \
+                      let c = '\\u{1F600}'; let b = b'\\''; 'l: loop { break 'l; } 'x' } é";
+        let chars: Vec<char> = source.chars().collect();
+        for end in 0..=chars.len() {
+            let prefix: String = chars[..end].iter().collect();
+            let _ = is_complete(&prefix);
+            let suffix: String = chars[end..].iter().collect();
+            let _ = is_complete(&suffix);
+        }
+        // A tiny deterministic generator over the characters the lexer cares about.
+        let alphabet: Vec<char> = "'\"\\/*#r b{}()[]=,.;:|&<>-\nxé'".chars().collect();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            let len = (state % 12) as usize;
+            let code: String = (0..len)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1);
+                    alphabet[(state >> 33) as usize % alphabet.len()]
+                })
+                .collect();
+            let _ = is_complete(&code);
+        }
+    }
+
+    #[test]
     fn indent_follows_the_opening_line() {
         assert_eq!(indent("fn f() {"), "    ");
         assert_eq!(indent("let x = (1,"), "    ");
