@@ -497,6 +497,57 @@ mod tests {
     }
 
     #[test]
+    fn damaged_frames_never_panic_and_decode_only_with_the_signed_parts_intact() {
+        let s = signer();
+        let good = encode(&sample("execute_request"), &s);
+        let mut state: u64 = 42;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        for _ in 0..20_000 {
+            // Start from a good message and break it: drop, duplicate, swap or corrupt frames.
+            let mut frames = good.clone();
+            for _ in 0..1 + next() % 3 {
+                let i = next() % frames.len().max(1);
+                match next() % 4 {
+                    0 if !frames.is_empty() => {
+                        frames.remove(i);
+                    }
+                    1 => frames.insert(i, Bytes::from(vec![(next() % 256) as u8; next() % 8])),
+                    2 if frames.len() > 1 => {
+                        let j = next() % frames.len();
+                        frames.swap(i, j);
+                    }
+                    _ if !frames.is_empty() => {
+                        let mut bytes = frames[i].to_vec();
+                        if !bytes.is_empty() {
+                            let at = next() % bytes.len();
+                            bytes[at] ^= 1 + (next() % 255) as u8;
+                        }
+                        frames[i] = Bytes::from(bytes);
+                    }
+                    _ => {}
+                }
+            }
+            if frames == good {
+                continue;
+            }
+            if let Ok(msg) = decode(&frames, &s) {
+                // Only changes that keep the signed parts intact may decode: extra identities
+                // in front, or buffers after content.
+                assert_eq!(msg.header, sample_header_of(&good), "{frames:?}");
+            }
+        }
+    }
+
+    fn sample_header_of(frames: &[Bytes]) -> Header {
+        decode(frames, &signer()).unwrap().header
+    }
+
+    #[test]
     fn replay_guard_drops_repeats_and_forgets_old() {
         let mut g = ReplayGuard::new(2);
         let a = Bytes::from_static(b"aa");
