@@ -15,7 +15,20 @@ fn main() {
         .outer_iter()
         .map(|r| (r[0] + r[1] > 1.0) as usize)
         .collect();
+    let mut history = History::default();
+    for (i, (l, a)) in [(0.9, 0.6), (0.5, 0.8), (0.3, 0.9), (0.25, 0.93)]
+        .iter()
+        .enumerate()
+    {
+        history.push("loss", *l);
+        history.push("val_loss", l + 0.05 * i as f32);
+        history.push("accuracy", *a);
+        history.push("val_accuracy", a - 0.03);
+    }
+    let roc = dl_core::metrics::roc_curve(&[0, 0, 1, 1, 0, 1], &[0.1, 0.4, 0.35, 0.8, 0.2, 0.9]);
     let figures = vec![
+        ("history", history.plot()),
+        ("roc", roc.plot()),
         (
             "line",
             line_plot(

@@ -102,6 +102,10 @@ pub(crate) enum Content {
         labels: Vec<String>,
         cols: usize,
     },
+    Panels {
+        figures: Vec<Figure>,
+        cols: usize,
+    },
 }
 
 /// A figure: build it with the chart functions (`line_plot`, `scatter_by_class`, ...) or
@@ -215,25 +219,72 @@ impl Figure {
         self.push_series(name, SeriesStyle::Points, xs, ys)
     }
 
+    /// Figures side by side in a grid of `cols` columns (e.g. loss and accuracy curves).
+    ///
+    /// **Panics** if a figure is an image grid (its pixels cannot be placed in a panel).
+    ///
+    /// ```
+    /// use dl_core::prelude::*;
+    /// let loss = line_plot("loss", &[("train", &[1.0, 0.5])]);
+    /// let accuracy = line_plot("accuracy", &[("train", &[0.6, 0.9])]);
+    /// let both = Figure::panels(vec![loss, accuracy], 2);
+    /// assert!(both.to_png().is_ok());
+    /// ```
+    #[track_caller]
+    pub fn panels(figures: Vec<Figure>, cols: usize) -> Figure {
+        assert!(
+            figures
+                .iter()
+                .all(|f| !matches!(f.content, Content::Images { .. })),
+            "Figure::panels: image grids cannot be placed in panels"
+        );
+        let cols = cols.clamp(1, figures.len().max(1));
+        let rows = figures.len().div_ceil(cols).max(1);
+        let w = figures.iter().map(|f| f.width).max().unwrap_or(640);
+        let h = figures.iter().map(|f| f.height).max().unwrap_or(400);
+        let figures: Vec<Figure> = figures.into_iter().map(|f| f.size(w, h)).collect();
+        Figure::with_content("", Content::Panels { figures, cols })
+            .size(w * cols as u32, h * rows as u32)
+    }
+
+    fn draw_content<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, plotters::coord::Shift>,
+    ) -> Result<()> {
+        let plot_err = |e: DrawingAreaErrorKind<DB::ErrorType>| DlError::Plot(e.to_string());
+        match &self.content {
+            Content::Xy { series, regions } => {
+                xy::draw_xy(self, series, regions.as_ref(), root).map_err(plot_err)
+            }
+            Content::Heatmap {
+                values,
+                row_labels,
+                col_labels,
+            } => {
+                heatmap::draw_heatmap(self, values, row_labels, col_labels, root).map_err(plot_err)
+            }
+            Content::Images {
+                images,
+                labels,
+                cols,
+            } => image_grid::draw_labels(self, images.len(), labels, *cols, root).map_err(plot_err),
+            Content::Panels { figures, cols } => {
+                root.fill(&WHITE).map_err(plot_err)?;
+                let rows = figures.len().div_ceil(*cols).max(1);
+                for (figure, area) in figures.iter().zip(root.split_evenly((rows, *cols))) {
+                    figure.draw_content(&area)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     fn draw<DB: DrawingBackend>(
         &self,
         root: DrawingArea<DB, plotters::coord::Shift>,
     ) -> Result<()> {
         register_fonts();
-        let result = match &self.content {
-            Content::Xy { series, regions } => xy::draw_xy(self, series, regions.as_ref(), &root),
-            Content::Heatmap {
-                values,
-                row_labels,
-                col_labels,
-            } => heatmap::draw_heatmap(self, values, row_labels, col_labels, &root),
-            Content::Images {
-                images,
-                labels,
-                cols,
-            } => image_grid::draw_labels(self, images.len(), labels, *cols, &root),
-        };
-        result.map_err(|e| DlError::Plot(e.to_string()))?;
+        self.draw_content(&root)?;
         root.present().map_err(|e| DlError::Plot(e.to_string()))
     }
 

@@ -25,6 +25,25 @@ fn range(values: impl Iterator<Item = f32>) -> (f32, f32) {
         })
 }
 
+/// Upper right, unless the curves end in the upper half (rising curves): then lower right.
+fn legend_position(series: &[Series], y0: f32, y1: f32) -> SeriesLabelPosition {
+    let ends: Vec<f32> = series
+        .iter()
+        .filter(|s| s.style == SeriesStyle::Line)
+        .filter_map(|s| s.ys.last().copied())
+        .filter(|y| y.is_finite())
+        .collect();
+    if ends.is_empty() || y1 <= y0 {
+        return SeriesLabelPosition::UpperRight;
+    }
+    let mean = ends.iter().map(|y| (y - y0) / (y1 - y0)).sum::<f32>() / ends.len() as f32;
+    if mean > 0.5 {
+        SeriesLabelPosition::LowerRight
+    } else {
+        SeriesLabelPosition::UpperRight
+    }
+}
+
 pub(crate) fn draw_xy<DB: DrawingBackend>(
     fig: &Figure,
     series: &[Series],
@@ -127,7 +146,7 @@ pub(crate) fn draw_xy<DB: DrawingBackend>(
     if legend {
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(legend_position(series, y0, y1))
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(180, 180, 180))
             .label_font((FONT, 12))

@@ -107,16 +107,31 @@ impl History {
     pub fn interrupted(&self) -> bool {
         matches!(self.stop_reason, StopReason::Interrupted { .. })
     }
-    /// A line plot of every recorded curve against the epoch number.
+    /// Learning curves against the epoch number: the losses in one panel and, if any metric
+    /// was recorded, the metrics (`accuracy`, `val_accuracy`, ...) in a second panel beside it.
     pub fn plot(&self) -> Figure {
-        let mut fig = Figure::new("Training history")
-            .x_label("epoch")
-            .y_label("value");
-        for (name, values) in &self.metrics {
-            let xs: Vec<f32> = (1..=values.len()).map(|e| e as f32).collect();
-            fig = fig.line(name, &xs, values);
+        let panel = |title: &str, losses: bool| {
+            let mut fig = Figure::new(title).x_label("epoch").y_label(title);
+            for (name, values) in &self.metrics {
+                if name.ends_with("loss") == losses {
+                    let xs: Vec<f32> = (1..=values.len()).map(|e| e as f32).collect();
+                    fig = fig.line(name, &xs, values);
+                }
+            }
+            fig
+        };
+        let has_metrics = self.metrics.keys().any(|k| !k.ends_with("loss"));
+        if has_metrics {
+            Figure::panels(
+                vec![
+                    panel("loss", true).size(480, 320),
+                    panel("metrics", false).size(480, 320),
+                ],
+                2,
+            )
+        } else {
+            panel("loss", true)
         }
-        fig
     }
 }
 

@@ -121,16 +121,23 @@ impl Progress {
                 self.num_batches,
                 &text,
             ));
-            let fig = history.plot().size(560, 320);
-            self.plot.show(&fig.mime_bundle());
+            // Rendering a figure takes milliseconds: redraw the live plot at most once a second
+            // (and once more at the end, in `finish`).
+            let due = self
+                .last_plot
+                .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+            if due {
+                self.show_plot(history);
+            } else {
+                self.plot_pending = true;
+            }
         } else {
             println!("Epoch {}/{} {text}", epoch + 1, self.num_epochs);
         }
     }
 
     fn show_plot(&mut self, history: &History) {
-        let fig = history.plot().size(560, 320);
-        self.plot.show(&fig.mime_bundle());
+        self.plot.show(&history.plot().mime_bundle());
         self.last_plot = Some(Instant::now());
         self.plot_pending = false;
     }
