@@ -60,10 +60,16 @@ fn bar_bundle(
 }
 
 fn logs_text(history: &History) -> String {
-    history
+    // Keras' order: loss, metrics, val_loss, validation metrics.
+    let mut entries: Vec<(&String, f32)> = history
         .metrics
         .iter()
-        .filter_map(|(k, v)| v.last().map(|x| format!("{k}: {x:.4}")))
+        .filter_map(|(k, v)| v.last().map(|x| (k, *x)))
+        .collect();
+    entries.sort_by_key(|(k, _)| (k.starts_with("val_"), !k.ends_with("loss"), k.to_string()));
+    entries
+        .iter()
+        .map(|(k, x)| format!("{k}: {x:.4}"))
         .collect::<Vec<_>>()
         .join(" - ")
 }
