@@ -204,6 +204,7 @@ fn run_kernel(
     _cache_dir: PathBuf,
     _preload: bool,
 ) -> anyhow::Result<()> {
+    language::prefetch();
     server::run(conn, no_session::NoSession)
 }
 
