@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p dl-core --example bench_train -- <workload> [seconds]
-//! workloads: cnn | rnn_small | rnn_large | lstm | gemm1024 | gemm2048
+//! workloads: cnn | rnn_small | rnn_large | lstm | gemm1024 | gemm2048 | gemm<m>x<n>x<k>
 //! ```
 //!
 //! Prints one JSON line: `{"framework": "dl-core", "workload": ..., "value": ..., "unit": ...}`.
@@ -64,32 +64,37 @@ fn setup(workload: &str) -> (Tensor, Tensor, Sequential, usize) {
     }
 }
 
-fn gemm_gflops(n: usize, seconds: f64) -> f64 {
-    let a = dl_core::init::uniform(&[n, n], -1.0, 1.0);
-    let b = dl_core::init::uniform(&[n, n], -1.0, 1.0);
-    let mut c = vec![0.0f32; n * n];
+fn gemm_gflops(m: usize, n: usize, k: usize, seconds: f64) -> f64 {
+    let a = dl_core::init::uniform(&[m, k], -1.0, 1.0);
+    let b = dl_core::init::uniform(&[k, n], -1.0, 1.0);
+    let mut c = vec![0.0f32; m * n];
     let (a, b) = (a.as_slice().unwrap(), b.as_slice().unwrap());
-    dl_core::ops::gemm::gemm(n, n, n, a, false, b, false, &mut c, false);
+    let run = |c: &mut [f32]| dl_core::ops::gemm::gemm(m, n, k, a, false, b, false, c, false);
+    run(&mut c);
     let mut times = Vec::new();
     let start = Instant::now();
     while start.elapsed().as_secs_f64() < seconds || times.len() < 3 {
         let t = Instant::now();
-        dl_core::ops::gemm::gemm(n, n, n, a, false, b, false, &mut c, false);
+        run(&mut c);
         times.push(t.elapsed().as_secs_f64());
     }
     times.sort_by(f64::total_cmp);
-    2.0 * (n as f64).powi(3) / times[times.len() / 2] / 1e9
+    2.0 * (m * n * k) as f64 / times[times.len() / 2] / 1e9
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let workload = args.get(1).map(String::as_str).unwrap_or("cnn");
     let seconds: f64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5.0);
-    let (value, unit) = if let Some(n) = workload.strip_prefix("gemm") {
-        (
-            gemm_gflops(n.parse().expect("gemm<size>"), seconds),
-            "GFLOP/s",
-        )
+    let (value, unit) = if let Some(dims) = workload.strip_prefix("gemm") {
+        let usage = "gemm<n> or gemm<m>x<n>x<k>";
+        let dims: Vec<usize> = dims.split('x').map(|d| d.parse().expect(usage)).collect();
+        let (m, n, k) = match dims[..] {
+            [n] => (n, n, n),
+            [m, n, k] => (m, n, k),
+            _ => panic!("{usage}"),
+        };
+        (gemm_gflops(m, n, k, seconds), "GFLOP/s")
     } else {
         let (x, y, mut model, batch) = setup(workload);
         let options = || {

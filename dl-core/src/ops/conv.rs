@@ -88,7 +88,7 @@ pub fn conv2d_forward(
 
 /// Backward over a batch of `n` images. Reads `grad_y: [n, oc, oh, ow]`, `weight`, and the
 /// `cols` and `out` left by [`conv2d_forward`] (both overwritten here); accumulates into
-/// `grad_weight: [oc, c·kh·kw]` and `grad_bias: [oc]`; writes `grad_x: [n, c, h, w]`.
+/// `grad_weight: [oc, c·kh·kw]`, `grad_bias: [oc]` and `grad_x: [n, c, h, w]` (pass zeros).
 ///
 /// **Panics** if a slice length does not match `g`, `n` and `out_channels`.
 #[allow(clippy::too_many_arguments)]

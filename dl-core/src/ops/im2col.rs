@@ -12,7 +12,44 @@
 //! so `y = W · cols` with `W: [out_c, c·kh·kw]`. col2im is its adjoint: it adds every column
 //! entry back onto the pixel it was copied from (`∂L/∂x = col2im(Wᵀ · ∂L/∂y)`).
 
-use rayon::prelude::*;
+use crate::ops::fast_math::with_best_simd;
+
+/// [`im2col`] for stride 1 and no padding (every window inside the image): each row of the
+/// columns is `oh` straight runs of `ow` pixels.
+#[inline(always)]
+fn im2col_dense(x: &[f32], g: &Geometry, cols: &mut [f32]) {
+    let (oh, ow, w) = (g.out_h(), g.out_w(), g.width);
+    let mut rows = cols.chunks_exact_mut(oh * ow);
+    for plane in x.chunks_exact(g.height * w) {
+        for i in 0..g.kernel_h {
+            for j in 0..g.kernel_w {
+                let row = rows.next().expect("patch_len rows");
+                for (oy, out) in row.chunks_exact_mut(ow).enumerate() {
+                    let src = &plane[(oy + i) * w + j..][..ow];
+                    out.iter_mut().zip(src).for_each(|(o, v)| *o = *v);
+                }
+            }
+        }
+    }
+}
+
+/// [`col2im`] for stride 1 and no padding: the adjoint of [`im2col_dense`].
+#[inline(always)]
+fn col2im_dense(cols: &[f32], g: &Geometry, dx: &mut [f32]) {
+    let (ow, w) = (g.out_w(), g.width);
+    let mut rows = cols.chunks_exact(g.out_len());
+    for plane in dx.chunks_exact_mut(g.height * w) {
+        for i in 0..g.kernel_h {
+            for j in 0..g.kernel_w {
+                let row = rows.next().expect("patch_len rows");
+                for (oy, src) in row.chunks_exact(ow).enumerate() {
+                    let dst = &mut plane[(oy + i) * w + j..][..ow];
+                    dst.iter_mut().zip(src).for_each(|(d, v)| *d += v);
+                }
+            }
+        }
+    }
+}
 
 /// The sizes of a 2-D convolution or pooling window over NCHW images.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +114,12 @@ pub fn im2col(x: &[f32], g: &Geometry, cols: &mut [f32]) {
         g.patch_len() * g.out_len(),
         "im2col: columns length vs geometry {g:?}"
     );
+    if g.stride == 1 && g.padding == 0 {
+        return with_best_simd(
+            #[inline(always)]
+            || im2col_dense(x, g, cols),
+        );
+    }
     let (oh, ow) = (g.out_h(), g.out_w());
     let mut rows = cols.chunks_exact_mut(oh * ow);
     for c in 0..g.channels {
@@ -120,7 +163,7 @@ pub fn im2col(x: &[f32], g: &Geometry, cols: &mut [f32]) {
 }
 
 /// Adds the columns `cols: [c·kh·kw, oh·ow]` back onto the image `dx: [c, h, w]` (the adjoint
-/// of [`im2col`]). `dx` is overwritten, not accumulated.
+/// of [`im2col`]). `dx` is accumulated into: pass zeros for the plain adjoint.
 ///
 /// **Panics** if a slice length does not match `g`.
 #[track_caller]
@@ -135,7 +178,12 @@ pub fn col2im(cols: &[f32], g: &Geometry, dx: &mut [f32]) {
         g.patch_len() * g.out_len(),
         "col2im: columns length vs geometry {g:?}"
     );
-    dx.fill(0.0);
+    if g.stride == 1 && g.padding == 0 {
+        return with_best_simd(
+            #[inline(always)]
+            || col2im_dense(cols, g, dx),
+        );
+    }
     let (oh, ow) = (g.out_h(), g.out_w());
     let mut rows = cols.chunks_exact(oh * ow);
     for c in 0..g.channels {
@@ -176,124 +224,6 @@ pub fn col2im(cols: &[f32], g: &Geometry, dx: &mut [f32]) {
             }
         }
     }
-}
-
-/// Unrolls a batch `x: [n, c, h, w]` into one matrix `cols: [c·kh·kw, n·oh·ow]` (image `b`
-/// fills columns `b·oh·ow .. (b+1)·oh·ow`), so that one product `W · cols` convolves the whole
-/// batch. Rows are filled in parallel.
-///
-/// **Panics** if a slice length does not match `g` and `n`.
-#[track_caller]
-pub fn im2col_batch(x: &[f32], g: &Geometry, n: usize, cols: &mut [f32]) {
-    assert_eq!(
-        x.len(),
-        n * g.image_len(),
-        "im2col_batch: input length vs {n} images of {g:?}"
-    );
-    assert_eq!(
-        cols.len(),
-        g.patch_len() * n * g.out_len(),
-        "im2col_batch: columns length vs {g:?}"
-    );
-    let (oh, ow, p) = (g.out_h(), g.out_w(), g.out_len());
-    let (kh, kw) = (g.kernel_h, g.kernel_w);
-    cols.par_chunks_mut(n * p).enumerate().for_each(|(r, row)| {
-        let (c, i, j) = (r / (kh * kw), (r / kw) % kh, r % kw);
-        let ox_lo = (g.padding.saturating_sub(j)).div_ceil(g.stride).min(ow);
-        let ox_hi = ((g.width + g.padding).saturating_sub(j))
-            .div_ceil(g.stride)
-            .min(ow)
-            .max(ox_lo);
-        for (b, out_b) in row.chunks_exact_mut(p).enumerate() {
-            let plane = &x[(b * g.channels + c) * g.height * g.width..][..g.height * g.width];
-            for oy in 0..oh {
-                let out = &mut out_b[oy * ow..(oy + 1) * ow];
-                let Some(y) = (oy * g.stride + i)
-                    .checked_sub(g.padding)
-                    .filter(|&y| y < g.height)
-                else {
-                    out.fill(0.0);
-                    continue;
-                };
-                let src = &plane[y * g.width..(y + 1) * g.width];
-                out[..ox_lo].fill(0.0);
-                out[ox_hi..].fill(0.0);
-                if ox_lo == ox_hi {
-                    continue;
-                }
-                let x0 = ox_lo * g.stride + j - g.padding;
-                if g.stride == 1 {
-                    out[ox_lo..ox_hi].copy_from_slice(&src[x0..x0 + (ox_hi - ox_lo)]);
-                } else {
-                    for (k, o) in out[ox_lo..ox_hi].iter_mut().enumerate() {
-                        *o = src[x0 + k * g.stride];
-                    }
-                }
-            }
-        }
-    });
-}
-
-/// The adjoint of [`im2col_batch`]: adds `cols: [c·kh·kw, n·oh·ow]` back onto the images
-/// `dx: [n, c, h, w]` (overwritten). Images are processed in parallel.
-///
-/// **Panics** if a slice length does not match `g` and `n`.
-#[track_caller]
-pub fn col2im_batch(cols: &[f32], g: &Geometry, n: usize, dx: &mut [f32]) {
-    assert_eq!(
-        dx.len(),
-        n * g.image_len(),
-        "col2im_batch: input length vs {n} images of {g:?}"
-    );
-    assert_eq!(
-        cols.len(),
-        g.patch_len() * n * g.out_len(),
-        "col2im_batch: columns length vs {g:?}"
-    );
-    let (oh, ow, p) = (g.out_h(), g.out_w(), g.out_len());
-    dx.par_chunks_mut(g.image_len())
-        .enumerate()
-        .for_each(|(b, image)| {
-            image.fill(0.0);
-            for c in 0..g.channels {
-                let plane = &mut image[c * g.height * g.width..(c + 1) * g.height * g.width];
-                for i in 0..g.kernel_h {
-                    for j in 0..g.kernel_w {
-                        let r = (c * g.kernel_h + i) * g.kernel_w + j;
-                        let row = &cols[r * n * p + b * p..][..p];
-                        let ox_lo = (g.padding.saturating_sub(j)).div_ceil(g.stride).min(ow);
-                        let ox_hi = ((g.width + g.padding).saturating_sub(j))
-                            .div_ceil(g.stride)
-                            .min(ow)
-                            .max(ox_lo);
-                        for oy in 0..oh {
-                            let Some(y) = (oy * g.stride + i)
-                                .checked_sub(g.padding)
-                                .filter(|&y| y < g.height)
-                            else {
-                                continue;
-                            };
-                            let dst = &mut plane[y * g.width..(y + 1) * g.width];
-                            let src = &row[oy * ow + ox_lo..oy * ow + ox_hi];
-                            if ox_lo == ox_hi {
-                                continue;
-                            }
-                            let x0 = ox_lo * g.stride + j - g.padding;
-                            if g.stride == 1 {
-                                dst[x0..x0 + src.len()]
-                                    .iter_mut()
-                                    .zip(src)
-                                    .for_each(|(d, v)| *d += v);
-                            } else {
-                                for (k, v) in src.iter().enumerate() {
-                                    dst[x0 + k * g.stride] += v;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        });
 }
 
 #[cfg(test)]
@@ -358,31 +288,17 @@ mod tests {
                     .collect();
                 let mut back = vec![0.0; x.len()];
                 col2im(&c, &g, &mut back);
+                let mut twice = back.clone();
+                col2im(&c, &g, &mut twice); // accumulates
+                assert!(
+                    twice
+                        .iter()
+                        .zip(&back)
+                        .all(|(t, b)| (t - 2.0 * b).abs() < 1e-5)
+                );
                 let lhs: f32 = cols.iter().zip(&c).map(|(a, b)| a * b).sum();
                 let rhs: f32 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
                 assert!((lhs - rhs).abs() < 1e-4, "{lhs} vs {rhs}");
-                // The batched layout holds the same columns, image after image in each row.
-                let two: Vec<f32> = x.iter().chain(x.iter()).map(|v| v * 2.0).collect();
-                let mut batch = vec![f32::NAN; 2 * cols.len()];
-                im2col_batch(&two, &g, 2, &mut batch);
-                let p = g.out_len();
-                for (r, row) in batch.chunks_exact(2 * p).enumerate() {
-                    for b in 0..2 {
-                        let want: Vec<f32> =
-                            cols[r * p..(r + 1) * p].iter().map(|v| v * 2.0).collect();
-                        assert_eq!(&row[b * p..(b + 1) * p], want.as_slice());
-                    }
-                }
-                let mut back2 = vec![0.0; 2 * x.len()];
-                let c2: Vec<f32> = batch.iter().map(|v| v * 0.5).collect();
-                col2im_batch(&c2, &g, 2, &mut back2);
-                let mut back1 = vec![0.0; x.len()];
-                col2im(&cols, &g, &mut back1);
-                for b in 0..2 {
-                    for (u, v) in back2[b * x.len()..(b + 1) * x.len()].iter().zip(&back1) {
-                        assert!((u - v).abs() < 1e-5);
-                    }
-                }
             }
         }
     }
