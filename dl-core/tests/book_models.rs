@@ -35,7 +35,7 @@ fn the_book_cnn_learns_where_the_bright_bar_is() {
         }
     }
     let mut model = book_cnn();
-    assert_eq!(model.summary(&[1, 28, 28]).lines().count() > 9, true);
+    assert!(model.summary(&[1, 28, 28]).lines().count() > 9);
     model.compile(
         Adam::new(1e-3),
         Loss::SparseCategoricalCrossEntropy,

@@ -89,6 +89,9 @@ pub struct RnnBuffers {
     dh: Vec<f32>,
     dc: Vec<f32>,
     scratch: Vec<f32>,
+    /// `W_hhᵀ` `[g·h, h]`, so that the per-step product `δ_h W_hhᵀ` reads its weights in the
+    /// kernel's native order (no repacking of the weights at every step).
+    w_hh_t: Vec<f32>,
 }
 
 /// Sets the length of a reused buffer; its old contents are left for the caller to overwrite.
@@ -299,6 +302,12 @@ pub fn rnn_backward(
         resize(&mut buf.delta_h, t * n * gh);
     }
     zeroed(&mut buf.dh, n * h);
+    resize(&mut buf.w_hh_t, gh * h);
+    for (r, row) in w_hh.chunks_exact(gh).enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            buf.w_hh_t[c * h + r] = v;
+        }
+    }
     zeroed(&mut buf.dc, n * h);
     for s in (0..t).rev() {
         let dh = &mut buf.dh;
@@ -379,8 +388,8 @@ pub fn rnn_backward(
             gh,
             delta_h,
             false,
-            w_hh,
-            true,
+            &buf.w_hh_t,
+            false,
             &mut buf.dh,
             kind == CellKind::Gru,
         );
