@@ -130,8 +130,8 @@ fn max_plane_unpadded(plane: &[f32], g: &Geometry, y: &mut [f32], arg: &mut [u32
     }
 }
 
-/// Max pooling backward: routes `grad_y: [planes, oh, ow]` to the recorded winners in
-/// `grad_x: [planes, h, w]` (overwritten).
+/// Max pooling backward: routes `grad_y: [planes, oh, ow]` to the recorded winners, adding
+/// into `grad_x: [planes, h, w]` (pass zeros).
 ///
 /// **Panics** if a slice length does not match `g`.
 #[track_caller]
@@ -157,7 +157,6 @@ pub fn max_pool_backward(grad_y: &[f32], argmax: &[u32], g: &Geometry, grad_x: &
         .zip(grad_y.par_chunks(p))
         .zip(argmax.par_chunks(p))
         .for_each(|((gx, gy), arg)| {
-            gx.fill(0.0);
             for (v, &a) in gy.iter().zip(arg) {
                 gx[a as usize] += v;
             }
@@ -209,8 +208,8 @@ pub fn avg_pool_forward(x: &[f32], g: &Geometry, y: &mut [f32]) {
         });
 }
 
-/// Average pooling backward: spreads `grad_y: [planes, oh, ow]` evenly over each window of
-/// `grad_x: [planes, h, w]` (overwritten).
+/// Average pooling backward: spreads `grad_y: [planes, oh, ow]` evenly over each window,
+/// adding into `grad_x: [planes, h, w]` (pass zeros).
 ///
 /// **Panics** if a slice length does not match `g`.
 #[track_caller]
@@ -232,7 +231,6 @@ pub fn avg_pool_backward(grad_y: &[f32], g: &Geometry, grad_x: &mut [f32]) {
         .par_chunks_mut(hw)
         .zip(grad_y.par_chunks(p))
         .for_each(|(gx, gy)| {
-            gx.fill(0.0);
             for (o, v) in gy.iter().enumerate() {
                 let (oy, ox) = (o / ow, o % ow);
                 let v = v * scale;
