@@ -9,6 +9,7 @@ use crate::nn::Parameter;
 use crate::ops::rnn_cell::{CellKind, RnnBuffers, RnnDims, rnn_backward, rnn_forward};
 use crate::tensor::Tensor;
 use ndarray::IxDyn;
+use rayon::prelude::*;
 
 /// A recurrent cell with its weights and the buffers kept between forward and backward.
 #[derive(Clone, Debug)]
@@ -21,7 +22,8 @@ pub(crate) struct Recurrent {
     pub w_hh: Parameter,
     pub b_ih: Parameter,
     pub b_hh: Parameter,
-    buffers: RnnBuffers,
+    /// One set of buffers per part of the batch (one part per thread).
+    buffers: Vec<RnnBuffers>,
     dims: Option<RnnDims>,
     name: &'static str,
 }
@@ -52,7 +54,7 @@ impl Recurrent {
             w_hh: Parameter::new("w_hh", w_hh),
             b_ih: Parameter::new("b_ih", b_ih),
             b_hh: Parameter::new("b_hh", Tensor::zeros(IxDyn(&[gh]))),
-            buffers: RnnBuffers::default(),
+            buffers: Vec::new(),
             dims: None,
             name,
         }
@@ -77,42 +79,80 @@ impl Recurrent {
         }
     }
 
+    /// Splits a batch of `n` sequences into one run of rows per thread (at least 8 rows each),
+    /// so that each thread unrolls its own sequences without meeting the others at every step.
+    fn batch_parts(n: usize) -> Vec<(usize, usize)> {
+        let parts = rayon::current_num_threads().min(n / 8).max(1);
+        let per = n.div_ceil(parts).max(1);
+        (0..n)
+            .step_by(per)
+            .map(|start| (start, per.min(n - start)))
+            .collect()
+    }
+
     #[track_caller]
     pub fn forward(&mut self, input: &Tensor) -> Tensor {
         self.check_input("forward", input.shape());
-        let dims = RnnDims {
-            n: input.shape()[0],
-            t: input.shape()[1],
-            d: self.input_size,
-            h: self.hidden_size,
-        };
+        let (n, t, d, h) = (
+            input.shape()[0],
+            input.shape()[1],
+            self.input_size,
+            self.hidden_size,
+        );
         let x = input.as_standard_layout();
-        rnn_forward(
+        let x = x.as_slice().expect("standard layout");
+        let parts = Recurrent::batch_parts(n);
+        self.buffers.resize_with(parts.len(), RnnBuffers::default);
+        let (kind, w_ih, w_hh) = (
             self.kind,
-            dims,
-            x.as_slice().expect("standard layout"),
             self.w_ih.value.as_slice().expect("own"),
             self.w_hh.value.as_slice().expect("own"),
+        );
+        let (b_ih, b_hh) = (
             self.b_ih.value.as_slice().expect("own"),
             self.b_hh.value.as_slice().expect("own"),
-            &mut self.buffers,
         );
-        self.dims = Some(dims);
-        let RnnDims { n, t, h, .. } = dims;
-        let states = &self.buffers.h;
-        if self.return_sequences {
-            // [t + 1, n, h] time-major → [n, t, h]
-            let mut out = Vec::with_capacity(n * t * h);
-            for b in 0..n {
-                for s in 1..=t {
-                    out.extend_from_slice(&states[(s * n + b) * h..(s * n + b + 1) * h]);
-                }
-            }
-            Tensor::from_shape_vec(IxDyn(&[n, t, h]), out).expect("length matches")
+        parts
+            .par_iter()
+            .zip(self.buffers.par_iter_mut())
+            .for_each(|(&(start, rows), buf)| {
+                let dims = RnnDims { n: rows, t, d, h };
+                rnn_forward(
+                    kind,
+                    dims,
+                    &x[start * t * d..(start + rows) * t * d],
+                    w_ih,
+                    w_hh,
+                    b_ih,
+                    b_hh,
+                    buf,
+                );
+            });
+        self.dims = Some(RnnDims { n, t, d, h });
+        // Each part's states are time-major [t + 1, rows, h]; the output is batch-first.
+        let mut out = Vec::with_capacity(if self.return_sequences {
+            n * t * h
         } else {
-            Tensor::from_shape_vec(IxDyn(&[n, h]), states[t * n * h..].to_vec())
-                .expect("length matches")
+            n * h
+        });
+        for (&(_, rows), buf) in parts.iter().zip(&self.buffers) {
+            let states = &buf.h;
+            if self.return_sequences {
+                for b in 0..rows {
+                    for s in 1..=t {
+                        out.extend_from_slice(&states[(s * rows + b) * h..(s * rows + b + 1) * h]);
+                    }
+                }
+            } else {
+                out.extend_from_slice(&states[t * rows * h..]);
+            }
         }
+        let shape: &[usize] = if self.return_sequences {
+            &[n, t, h]
+        } else {
+            &[n, h]
+        };
+        Tensor::from_shape_vec(IxDyn(shape), out).expect("length matches")
     }
 
     #[track_caller]
@@ -134,32 +174,73 @@ impl Recurrent {
         );
         let g = grad_output.as_standard_layout();
         let g = g.as_slice().expect("standard layout");
-        // ∂L/∂h_t, time-major [t, n, h]
-        let mut grad_h = vec![0.0; t * n * h];
-        if self.return_sequences {
-            for b in 0..n {
-                for s in 0..t {
-                    grad_h[(s * n + b) * h..(s * n + b + 1) * h]
-                        .copy_from_slice(&g[(b * t + s) * h..(b * t + s + 1) * h]);
-                }
-            }
-        } else {
-            grad_h[(t - 1) * n * h..].copy_from_slice(g);
-        }
-        let mut dx = Tensor::zeros(IxDyn(&[n, t, d]));
-        rnn_backward(
-            self.kind,
-            dims,
-            &grad_h,
+        let parts = Recurrent::batch_parts(n);
+        assert_eq!(
+            parts.len(),
+            self.buffers.len(),
+            "{}: batch split changed between forward and backward",
+            self.name
+        );
+        let gh = self.kind.gates() * h;
+        let (kind, return_sequences) = (self.kind, self.return_sequences);
+        let (w_ih, w_hh) = (
             self.w_ih.value.as_slice().expect("own"),
             self.w_hh.value.as_slice().expect("own"),
-            &mut self.buffers,
-            self.w_ih.grad.as_slice_mut().expect("own"),
-            self.w_hh.grad.as_slice_mut().expect("own"),
-            self.b_ih.grad.as_slice_mut().expect("own"),
-            self.b_hh.grad.as_slice_mut().expect("own"),
-            dx.as_slice_mut().expect("fresh"),
         );
+        let mut dx = Tensor::zeros(IxDyn(&[n, t, d]));
+        let dx_parts: Vec<&mut [f32]> = {
+            let mut rest = dx.as_slice_mut().expect("fresh");
+            parts
+                .iter()
+                .map(|&(_, rows)| {
+                    let (head, tail) = std::mem::take(&mut rest).split_at_mut(rows * t * d);
+                    rest = tail;
+                    head
+                })
+                .collect()
+        };
+        // Each part: ∂L/∂h_t time-major [t, rows, h], then BPTT into its own weight gradients.
+        let grads: Vec<[Vec<f32>; 4]> = parts
+            .par_iter()
+            .zip(self.buffers.par_iter_mut())
+            .zip(dx_parts.into_par_iter())
+            .map(|((&(start, rows), buf), dx_part)| {
+                let mut grad_h = vec![0.0; t * rows * h];
+                for b in 0..rows {
+                    if return_sequences {
+                        for s in 0..t {
+                            let src = &g[((start + b) * t + s) * h..][..h];
+                            grad_h[(s * rows + b) * h..][..h].copy_from_slice(src);
+                        }
+                    } else {
+                        let src = &g[(start + b) * h..][..h];
+                        grad_h[((t - 1) * rows + b) * h..][..h].copy_from_slice(src);
+                    }
+                }
+                let mut gw = [
+                    vec![0.0; d * gh],
+                    vec![0.0; h * gh],
+                    vec![0.0; gh],
+                    vec![0.0; gh],
+                ];
+                let [gw_ih, gw_hh, gb_ih, gb_hh] = &mut gw;
+                let dims = RnnDims { n: rows, t, d, h };
+                rnn_backward(
+                    kind, dims, &grad_h, w_ih, w_hh, buf, gw_ih, gw_hh, gb_ih, gb_hh, dx_part,
+                );
+                gw
+            })
+            .collect();
+        for part in grads {
+            for (p, gpart) in self.parameters_mut().into_iter().zip(part) {
+                p.grad
+                    .as_slice_mut()
+                    .expect("own")
+                    .iter_mut()
+                    .zip(&gpart)
+                    .for_each(|(a, b)| *a += b);
+            }
+        }
         dx
     }
 
@@ -213,3 +294,54 @@ macro_rules! recurrent_layer {
     };
 }
 pub(crate) use recurrent_layer;
+
+#[cfg(test)]
+mod tests {
+    use crate::nn::{Gru, Layer, Lstm, Mode, SimpleRnn};
+    use crate::tensor::Tensor;
+
+    /// Forward and backward with the batch split over `threads` parts.
+    fn run(layer: &mut dyn Layer, x: &Tensor, g: &Tensor, threads: usize) -> Vec<Tensor> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            for p in layer.parameters_mut() {
+                p.zero_grad();
+            }
+            let y = layer.forward(x, Mode::Train);
+            let dx = layer.backward(g);
+            let mut all = vec![y, dx];
+            all.extend(layer.parameters().iter().map(|p| p.grad.clone()));
+            all
+        })
+    }
+
+    #[test]
+    fn splitting_the_batch_over_threads_changes_nothing() {
+        crate::seed(11);
+        let x = crate::init::normal(&[27, 5, 3], 0.0, 1.0);
+        let layers: Vec<Box<dyn Layer>> = vec![
+            Box::new(SimpleRnn::new(3, 6).return_sequences(true)),
+            Box::new(Lstm::new(3, 6)),
+            Box::new(Gru::new(3, 6).return_sequences(true)),
+        ];
+        for mut layer in layers {
+            let shape = layer.output_shape(x.shape());
+            let g = crate::init::normal(&shape, 0.0, 1.0);
+            let one = run(layer.as_mut(), &x, &g, 1);
+            let three = run(layer.as_mut(), &x, &g, 3);
+            for (a, b) in one.iter().zip(&three) {
+                assert_eq!(a.shape(), b.shape());
+                assert!(
+                    a.iter()
+                        .zip(b.iter())
+                        .all(|(u, v)| (u - v).abs() <= 1e-5 * (1.0 + u.abs())),
+                    "{}",
+                    layer.name()
+                );
+            }
+        }
+    }
+}
