@@ -1,0 +1,207 @@
+//! Interrupting a running cell: first politely (the interrupt file), then by force.
+//!
+//! `interrupt()` creates the file named by `DL_KERNEL_INTERRUPT_FILE`; dl-core's loops see it
+//! at their next batch and return. If the cell is still running after [`GRACE`], whatever it
+//! is doing is stopped: during compilation, cargo and its rustc processes are killed (nothing
+//! is lost); while the cell's code runs, evcxr's child process is killed (evcxr restarts it and
+//! the cell's error names the variables that were lost).
+
+use crate::interpreter::Interrupter;
+use std::path::PathBuf;
+use std::process::Child;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a cell may take to stop by itself before it is stopped by force.
+pub const GRACE: Duration = Duration::from_millis(1500);
+
+/// What the interrupter, the worker and `execute` share about the running cell.
+#[derive(Default)]
+pub struct CellState {
+    /// The interrupt file, when the session has one.
+    pub interrupt_file: Option<PathBuf>,
+    /// Which cell is current (incremented per cell).
+    pub generation: AtomicU64,
+    /// The worker is evaluating the current cell.
+    pub running: AtomicBool,
+    /// An interrupt was requested for the current cell.
+    pub interrupted: AtomicBool,
+    /// The cell's process was killed by the interrupt (its variables are gone).
+    pub killed_child: AtomicBool,
+    /// A compilation was killed by the interrupt (nothing is lost).
+    pub killed_build: AtomicBool,
+    /// evcxr's child, valid across evcxr's own restarts of it.
+    pub child: Mutex<Option<Arc<Mutex<Child>>>>,
+}
+
+impl CellState {
+    /// Called before a cell starts: clears the flags and removes a stale interrupt file.
+    pub fn begin_cell(&self) -> u64 {
+        if let Some(file) = &self.interrupt_file {
+            let _ = std::fs::remove_file(file);
+        }
+        self.interrupted.store(false, Ordering::SeqCst);
+        self.killed_child.store(false, Ordering::SeqCst);
+        self.killed_build.store(false, Ordering::SeqCst);
+        self.generation.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// Called when the cell has ended.
+    pub fn end_cell(&self) {
+        self.running.store(false, Ordering::SeqCst);
+        if let Some(file) = &self.interrupt_file {
+            let _ = std::fs::remove_file(file);
+        }
+    }
+}
+
+/// The [`Interrupter`] handed to the protocol core.
+pub struct CellInterrupter {
+    /// Shared with the session.
+    pub state: Arc<CellState>,
+}
+
+impl Interrupter for CellInterrupter {
+    fn interrupt(&self) {
+        let state = &self.state;
+        let generation = state.generation.load(Ordering::SeqCst);
+        if state.interrupted.swap(true, Ordering::SeqCst) {
+            return; // already being interrupted
+        }
+        if let Some(file) = &state.interrupt_file {
+            let _ = std::fs::write(file, b"interrupt\n");
+        }
+        let state = Arc::clone(state);
+        let spawned = std::thread::Builder::new()
+            .name("dlk-interrupt".into())
+            .spawn(move || enforce(&state, generation));
+        if let Err(error) = spawned {
+            log::warn!("cannot start the interrupt timer: {error}");
+        }
+    }
+}
+
+/// After the grace period, stops the cell of `generation` if it is still running.
+fn enforce(state: &CellState, generation: u64) {
+    let deadline = Instant::now() + GRACE;
+    while Instant::now() < deadline {
+        if state.generation.load(Ordering::SeqCst) != generation
+            || !state.running.load(Ordering::SeqCst)
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if state.generation.load(Ordering::SeqCst) != generation
+        || !state.running.load(Ordering::SeqCst)
+    {
+        return;
+    }
+    let builds = build_processes();
+    if !builds.is_empty() {
+        log::info!("interrupt: stopping the compilation ({builds:?})");
+        state.killed_build.store(true, Ordering::SeqCst);
+        for pid in builds {
+            kill(pid);
+        }
+        return;
+    }
+    let child = state.child.lock().ok().and_then(|c| c.clone());
+    if let Some(child) = child {
+        log::info!("interrupt: the cell did not stop; restarting its process");
+        state.killed_child.store(true, Ordering::SeqCst);
+        if let Ok(mut child) = child.lock() {
+            let _ = child.kill();
+        }
+    }
+}
+
+fn kill(pid: i32) {
+    // SAFETY: sending a signal to a process id has no memory-safety preconditions.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+    }
+}
+
+/// Cargo (or `mold -run cargo`) started by this process, and every process under it, deepest
+/// first.
+fn build_processes() -> Vec<i32> {
+    let me = std::process::id() as i32;
+    let table = process_table();
+    let mut roots: Vec<i32> = table
+        .iter()
+        .filter(|p| p.ppid == me && (p.name == "cargo" || p.name == "mold"))
+        .map(|p| p.pid)
+        .collect();
+    let mut all = Vec::new();
+    while let Some(pid) = roots.pop() {
+        all.push(pid);
+        roots.extend(table.iter().filter(|p| p.ppid == pid).map(|p| p.pid));
+    }
+    all.reverse();
+    all
+}
+
+struct ProcessEntry {
+    pid: i32,
+    ppid: i32,
+    name: String,
+}
+
+fn process_table() -> Vec<ProcessEntry> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            parse_stat(pid, &stat)
+        })
+        .collect()
+}
+
+/// `/proc/<pid>/stat`: `pid (name) state ppid ...`; the name may contain spaces and parens.
+fn parse_stat(pid: i32, stat: &str) -> Option<ProcessEntry> {
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let name = stat.get(open + 1..close)?.to_owned();
+    let mut rest = stat.get(close + 1..)?.split_whitespace();
+    let _state = rest.next()?;
+    let ppid = rest.next()?.parse().ok()?;
+    Some(ProcessEntry { pid, ppid, name })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_line_with_odd_name() {
+        let entry = parse_stat(42, "42 (my (odd) name) S 7 42 42 0").unwrap();
+        assert_eq!(entry.name, "my (odd) name");
+        assert_eq!(entry.ppid, 7);
+    }
+
+    #[test]
+    fn interrupt_of_an_idle_session_only_writes_the_file() {
+        let file = std::env::temp_dir().join(format!("dlk-int-{}", std::process::id()));
+        let state = Arc::new(CellState {
+            interrupt_file: Some(file.clone()),
+            ..CellState::default()
+        });
+        let generation = state.begin_cell();
+        assert_eq!(generation, 1);
+        CellInterrupter {
+            state: Arc::clone(&state),
+        }
+        .interrupt();
+        assert!(file.exists());
+        assert!(state.interrupted.load(Ordering::SeqCst));
+        state.end_cell();
+        assert!(!file.exists());
+        assert!(!state.killed_child.load(Ordering::SeqCst));
+    }
+}

@@ -1,0 +1,454 @@
+//! The evcxr worker: one thread that owns evcxr's `CommandContext` and does everything slow
+//! (start, preload, compile, run, completions), one job at a time.
+//!
+//! `execute` on the protocol core's thread sends a job and then pumps the cell's output
+//! channels while the worker runs it (evcxr blocks until its stdout channel is drained, so the
+//! pumping must happen elsewhere: FACTS).
+
+use super::SessionConfig;
+use super::cache::{self, Layout, SessionDir};
+use super::interrupt::CellState;
+use anyhow::{Context as _, Result, anyhow};
+use crossbeam_channel::{Receiver, Sender};
+use evcxr::{CommandContext, EvalCallbacks, EvalOutputs};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+/// Opt level of cell code (`[profile.dev]` of evcxr's crate); dependencies get
+/// `cache::deps_profile()`. `DL_KERNEL_CELL_OPT_LEVEL` overrides it (for measurements).
+pub fn cell_opt_level() -> String {
+    std::env::var("DL_KERNEL_CELL_OPT_LEVEL")
+        .ok()
+        .filter(|l| ["0", "1", "2", "3", "s", "z"].contains(&l.as_str()))
+        .unwrap_or_else(|| "0".to_owned())
+}
+
+/// Whether dependencies are linked statically into every cell. `false` (the default): one copy
+/// of dl-core's statics for the whole session. `DL_KERNEL_STATIC_LINKING=1` overrides it (for
+/// measurements).
+pub fn static_linking() -> bool {
+    std::env::var("DL_KERNEL_STATIC_LINKING").is_ok_and(|v| v == "1")
+}
+
+/// Runs in evcxr's child once per child process: the panic hook that reports a cell's panic
+/// to the kernel as a `DLK_PANIC` marker (message and location), instead of the default
+/// message on stderr. Only panics on the child's main thread (where cells run) are the cell's;
+/// others keep the usual stderr message.
+const CHILD_INIT: &str = r#"{
+    fn dlk_json(s: &str) -> String {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = if let Some(s) = payload.downcast_ref::<&str>() {
+            s.to_string()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            String::from("Box<dyn Any>")
+        };
+        let (file, line, column) = info
+            .location()
+            .map(|l| (l.file().to_string(), l.line(), l.column()))
+            .unwrap_or_default();
+        let thread = std::thread::current();
+        let name = thread.name().unwrap_or("<unnamed>");
+        if name == "main" {
+            println!(
+                "DLK_PANIC {{\"message\":{},\"file\":{},\"line\":{},\"column\":{}}}",
+                dlk_json(&message), dlk_json(&file), line, column
+            );
+        } else {
+            eprintln!("thread '{name}' panicked at {file}:{line}:{column}:\n{message}");
+        }
+    }));
+}"#;
+
+/// A job for the worker.
+pub enum Job {
+    /// Run a cell; events go to `events`.
+    Execute {
+        /// The cell.
+        code: String,
+        /// Where the worker reports.
+        events: Sender<Event>,
+    },
+    /// Completions at a byte offset.
+    Complete {
+        /// The cell.
+        code: String,
+        /// Byte offset of the cursor.
+        at: usize,
+        /// The answer.
+        reply: Sender<Option<evcxr::Completions>>,
+    },
+    /// Hover text at a byte offset: (plain, html).
+    Inspect {
+        /// The cell.
+        code: String,
+        /// Byte offset of the end of the name.
+        at: usize,
+        /// The answer.
+        reply: Sender<Option<(String, String)>>,
+    },
+    /// Drop everything and start a fresh context.
+    Restart,
+}
+
+/// What the worker tells `execute` while a cell runs.
+pub enum Event {
+    /// The output channels of the current context.
+    Outputs {
+        /// The cell's stdout, line by line.
+        stdout: Receiver<String>,
+        /// The cell's stderr, line by line.
+        stderr: Receiver<String>,
+    },
+    /// Text to show before the cell's own output (a start-up warning).
+    Notice(String),
+    /// The cell reads a line of input.
+    Input {
+        /// The prompt.
+        prompt: String,
+        /// Hide what is typed.
+        password: bool,
+        /// The line read.
+        answer: Sender<String>,
+    },
+    /// The cell has ended.
+    Done(Box<Finished>),
+}
+
+/// The end of a cell, as evcxr reported it.
+pub struct Finished {
+    /// evcxr's result.
+    pub result: Result<EvalOutputs, CellFailure>,
+    /// Variables that existed before the cell.
+    pub vars_before: Vec<String>,
+    /// The source evcxr compiled last (to place panics in the cell).
+    pub generated: Option<String>,
+}
+
+/// Why a cell did not run to the end.
+pub enum CellFailure {
+    /// evcxr's own error.
+    Evcxr(evcxr::Error),
+    /// The session never started.
+    Start(String),
+    /// Interrupted before it started.
+    InterruptedBeforeStart,
+}
+
+/// The worker's state.
+pub struct Worker {
+    config: SessionConfig,
+    session: Option<SessionDir>,
+    state: Arc<CellState>,
+    context: Option<Live>,
+    start_error: Option<String>,
+    notices: Vec<String>,
+}
+
+struct Live {
+    ctx: CommandContext,
+    outputs: evcxr::EvalContextOutputs,
+}
+
+impl Worker {
+    /// A worker for `config`. `session` is the kernel's private directory (preload only).
+    pub fn new(config: SessionConfig, session: Option<SessionDir>, state: Arc<CellState>) -> Self {
+        Worker {
+            config,
+            session,
+            state,
+            context: None,
+            start_error: None,
+            notices: Vec::new(),
+        }
+    }
+
+    /// The worker's loop: start, then serve jobs until the sender is dropped.
+    pub fn run(mut self, jobs: Receiver<Job>) {
+        self.start();
+        for job in jobs {
+            match job {
+                Job::Execute { code, events } => self.execute(&code, &events),
+                Job::Complete { code, at, reply } => {
+                    let answer = self.context.as_mut().and_then(|live| {
+                        live.ctx
+                            .completions(&code, at)
+                            .map_err(|e| log::debug!("completions failed: {e}"))
+                            .ok()
+                    });
+                    let _ = reply.send(answer);
+                }
+                Job::Inspect { code, at, reply } => {
+                    let answer = self.context.as_mut().and_then(|live| {
+                        live.ctx
+                            .hover_at(&code, at)
+                            .map_err(|e| log::debug!("hover failed: {e}"))
+                            .ok()
+                    });
+                    let _ = reply.send(answer);
+                }
+                Job::Restart => {
+                    self.stop_context();
+                    self.start();
+                }
+            }
+        }
+        self.stop_context();
+    }
+
+    fn stop_context(&mut self) {
+        if let Ok(mut child) = self.state.child.lock() {
+            *child = None;
+        }
+        // Dropping the context closes the child's stdin; it exits and is waited for.
+        self.context = None;
+    }
+
+    fn start(&mut self) {
+        let started = Instant::now();
+        self.start_error = None;
+        match self.try_start() {
+            Ok(()) => log::info!("evcxr session ready in {:.2?}", started.elapsed()),
+            Err(error) => {
+                let message = format!("{error:#}");
+                log::error!("the Rust session failed to start: {message}");
+                self.start_error = Some(message);
+            }
+        }
+    }
+
+    fn try_start(&mut self) -> Result<()> {
+        if !self.config.preload {
+            let live = new_context(self.state.interrupt_file.as_deref())?;
+            self.context = Some(live);
+            self.after_child_start();
+            return Ok(());
+        }
+        let session = self
+            .session
+            .as_ref()
+            .ok_or_else(|| anyhow!("no session directory"))?;
+        let evcxr_dir = session.evcxr_dir();
+        let config_dir = session.config_dir();
+        let dl_core = super::dl_core_path();
+        if !evcxr_dir.exists() {
+            let layout = Layout::create(&self.config.cache_dir)?;
+            let key = template_key(&dl_core)?;
+            let started = Instant::now();
+            layout.copy_template(&key, &evcxr_dir, |staging| {
+                log::info!(
+                    "building dl-core for notebook sessions (once) in {}",
+                    staging.display()
+                );
+                build_template(
+                    staging,
+                    &config_dir,
+                    &dl_core,
+                    self.state.interrupt_file.as_deref(),
+                )
+            })?;
+            log::info!("session directory ready in {:.2?}", started.elapsed());
+        }
+        write_evcxr_toml(&config_dir, &evcxr_dir)?;
+        // evcxr's first compile rewrites Cargo.lock without dl-core's packages; put the
+        // template's back so that `:dep dl-core` resolves to exactly what was built.
+        let lock = std::fs::read(evcxr_dir.join("Cargo.lock")).ok();
+        let mut live = new_context(self.state.interrupt_file.as_deref())?;
+        if let Some(lock) = lock {
+            std::fs::write(evcxr_dir.join("Cargo.lock"), lock)?;
+        }
+        if let Err(error) = live.ctx.execute(&dep_command(&dl_core)) {
+            self.context = Some(live);
+            return Err(anyhow!("`:dep dl-core` failed: {error}"));
+        }
+        if let Err(error) = live.ctx.execute("use dl_core::prelude::*;") {
+            let notice = format!(
+                "dl-kernel: `use dl_core::prelude::*;` failed, dl-core is loaded without its \
+                 prelude: {error}\n"
+            );
+            log::warn!("{notice}");
+            self.notices.push(notice);
+        }
+        self.context = Some(live);
+        self.after_child_start();
+        Ok(())
+    }
+
+    /// Once per child process: install the panic hook; publish the child's handle.
+    fn after_child_start(&mut self) {
+        let Some(live) = self.context.as_mut() else {
+            return;
+        };
+        if let Ok(mut child) = self.state.child.lock() {
+            *child = Some(live.ctx.process_handle());
+        }
+        if let Err(error) = live.ctx.execute(CHILD_INIT) {
+            log::warn!("installing the panic hook failed: {error}");
+        }
+        // Nothing printed during start-up belongs to a cell.
+        while live.outputs.stdout.try_recv().is_ok() {}
+        while live.outputs.stderr.try_recv().is_ok() {}
+    }
+
+    fn execute(&mut self, code: &str, events: &Sender<Event>) {
+        for notice in self.notices.drain(..) {
+            let _ = events.send(Event::Notice(notice));
+        }
+        let Some(live) = self.context.as_mut() else {
+            let why = self
+                .start_error
+                .clone()
+                .unwrap_or_else(|| "the Rust session is not running".into());
+            let _ = events.send(Event::Done(Box::new(Finished {
+                result: Err(CellFailure::Start(why)),
+                vars_before: Vec::new(),
+                generated: None,
+            })));
+            return;
+        };
+        let _ = events.send(Event::Outputs {
+            stdout: live.outputs.stdout.clone(),
+            stderr: live.outputs.stderr.clone(),
+        });
+        let vars_before: Vec<String> = live
+            .ctx
+            .variables_and_types()
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        if self.state.interrupted.load(Ordering::SeqCst) {
+            let _ = events.send(Event::Done(Box::new(Finished {
+                result: Err(CellFailure::InterruptedBeforeStart),
+                vars_before,
+                generated: None,
+            })));
+            return;
+        }
+        self.state.running.store(true, Ordering::SeqCst);
+        let mut callbacks = EvalCallbacks {
+            input_reader: &|request| {
+                let (answer, answer_rx) = crossbeam_channel::bounded(1);
+                let sent = events.send(Event::Input {
+                    prompt: request.prompt.clone(),
+                    password: request.is_password,
+                    answer,
+                });
+                if sent.is_err() {
+                    return String::new();
+                }
+                answer_rx.recv().unwrap_or_default()
+            },
+        };
+        let result = live.ctx.execute_with_callbacks(code, &mut callbacks);
+        self.state.running.store(false, Ordering::SeqCst);
+        let child_died = matches!(result, Err(evcxr::Error::SubprocessTerminated(_)));
+        let generated = live.ctx.last_source().ok();
+        let _ = events.send(Event::Done(Box::new(Finished {
+            result: result.map_err(CellFailure::Evcxr),
+            vars_before,
+            generated,
+        })));
+        if child_died {
+            // evcxr has started a new child already: give it the panic hook again.
+            self.after_child_start();
+        }
+    }
+}
+
+/// `:dep` line for dl-core.
+fn dep_command(dl_core: &Path) -> String {
+    format!(
+        ":dep dl-core = {{ path = {} }}",
+        super::markers::json_string(&dl_core.to_string_lossy())
+    )
+}
+
+/// What decides how dependencies are built, for the cache key.
+pub(super) fn template_key(dl_core: &Path) -> Result<String> {
+    let settings = format!(
+        "evcxr=0.22.0 cell-opt={} static={} linker={}",
+        cell_opt_level(),
+        static_linking(),
+        cache::detected_linker()
+    );
+    cache::cache_key(&cache::KeyInputs {
+        dl_core,
+        settings: &settings,
+    })
+}
+
+/// Builds a template in `staging`: an evcxr crate with dl-core built and its prelude used.
+pub(super) fn build_template(
+    staging: &Path,
+    config_dir: &Path,
+    dl_core: &Path,
+    interrupt_file: Option<&Path>,
+) -> Result<()> {
+    write_evcxr_toml(config_dir, staging)?;
+    let mut live = new_context(interrupt_file)?;
+    if let Some(lock) = cache::workspace_lock(dl_core) {
+        std::fs::copy(lock, staging.join("Cargo.lock")).context("copying Cargo.lock")?;
+    }
+    let started = Instant::now();
+    live.ctx
+        .execute(&dep_command(dl_core))
+        .map_err(|e| anyhow!("`:dep dl-core` failed: {e}"))?;
+    // The prelude may not exist (yet); a failure here is reported at session start.
+    let _ = live.ctx.execute("use dl_core::prelude::*;");
+    live.ctx
+        .execute("let _dlk_warm = 1;")
+        .map_err(|e| anyhow!("first cell after dl-core failed: {e}"))?;
+    log::info!(
+        "dl-core and its dependencies built in {:.1?}",
+        started.elapsed()
+    );
+    Ok(())
+}
+
+/// Points evcxr at `tmpdir` with this kernel's settings (`$EVCXR_CONFIG_DIR/evcxr.toml`).
+pub fn write_evcxr_toml(config_dir: &Path, tmpdir: &Path) -> Result<()> {
+    std::fs::create_dir_all(config_dir)?;
+    let toml = format!(
+        "# Written by dl-kernel for one session.\n[evcxr]\ntmpdir = {}\nopt_level = \"{}\"\n\
+         allow_static_linking = {}\npreserve_vars_on_panic = true\n",
+        super::markers::json_string(&tmpdir.to_string_lossy()),
+        cell_opt_level(),
+        static_linking()
+    );
+    std::fs::write(config_dir.join("evcxr.toml"), toml)?;
+    Ok(())
+}
+
+/// A new evcxr context whose child gets the kernel's environment variables.
+fn new_context(interrupt_file: Option<&Path>) -> Result<Live> {
+    let exe: PathBuf = std::env::current_exe().context("finding the kernel's executable")?;
+    let mut command = std::process::Command::new(exe);
+    command.env("DL_KERNEL", "1");
+    if let Some(file) = interrupt_file {
+        command.env("DL_KERNEL_INTERRUPT_FILE", file);
+    }
+    let (eval, outputs) = evcxr::EvalContext::with_subprocess_command(command)
+        .map_err(|e| anyhow!("starting evcxr: {e}"))?;
+    Ok(Live {
+        ctx: CommandContext::with_eval_context(eval),
+        outputs,
+    })
+}
