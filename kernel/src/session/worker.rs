@@ -25,11 +25,13 @@ pub fn cell_opt_level() -> String {
         .unwrap_or_else(|| "0".to_owned())
 }
 
-/// Whether dependencies are linked statically into every cell. `false` (the default): one copy
-/// of dl-core's statics for the whole session. `DL_KERNEL_STATIC_LINKING=1` overrides it (for
-/// measurements).
+/// Whether dependencies are linked statically into every cell (evcxr's default, the default
+/// here). `DL_KERNEL_STATIC_LINKING=0` links them dynamically, which would give one copy of
+/// dl-core's statics for the session, but evcxr's forced-dylib mode failed on dl-core's
+/// dependency tree ("only metadata stub found for `dylib` dependency `core`"), so it is off
+/// until that is solved.
 pub fn static_linking() -> bool {
-    std::env::var("DL_KERNEL_STATIC_LINKING").is_ok_and(|v| v == "1")
+    !std::env::var("DL_KERNEL_STATIC_LINKING").is_ok_and(|v| v == "0")
 }
 
 /// Runs in evcxr's child once per child process: the panic hook that reports a cell's panic
