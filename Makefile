@@ -64,7 +64,7 @@ test-example:
 	$(CARGO) run $(CARGO_FLAGS) -p dl-core --example train_and_save
 
 test-protocol:
-	$(PYTHON) -m pytest -q tests/protocol tests/session
+	$(PYTHON) -m pytest -q tests/protocol
 
 test-notebooks:
 	$(PYTHON) tests/notebooks/run_notebooks.py

@@ -90,6 +90,7 @@ pub mod nn;
 pub mod ops;
 pub mod optim;
 pub mod plot;
+pub mod process_wide;
 pub mod rng;
 pub mod tensor;
 pub mod train;

@@ -15,7 +15,10 @@
 //! reproducible. Code that wants its own stream can create an [`Rng`] directly.
 //!
 //! The generator is kept per thread (a notebook cell runs on one thread), so that tests
-//! running in parallel, or a background thread, never disturb each other's sequence.
+//! running in parallel, or a background thread, never disturb each other's sequence. In a
+//! notebook kernel (`DL_KERNEL=1`) it is one generator for the whole process instead, shared
+//! by every cell's copy of dl-core (see [`crate::process_wide`]), so a seed set in one cell
+//! carries on into the next.
 
 use std::cell::RefCell;
 
@@ -128,11 +131,15 @@ thread_local! {
 /// assert_eq!(a, b);
 /// ```
 pub fn seed(seed: u64) {
-    GLOBAL.with(|g| *g.borrow_mut() = Rng::new(seed));
+    with_rng(|r| *r = Rng::new(seed));
 }
 
 /// Runs `f` with the crate-wide generator.
 pub fn with_rng<T>(f: impl FnOnce(&mut Rng) -> T) -> T {
+    if crate::display::in_kernel() {
+        let shared = crate::process_wide::shared("RNG", || Rng::new(0));
+        return f(&mut shared.lock().unwrap_or_else(|e| e.into_inner()));
+    }
     GLOBAL.with(|g| f(&mut g.borrow_mut()))
 }
 

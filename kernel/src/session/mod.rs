@@ -175,6 +175,8 @@ impl Drop for EvcxrInterpreter {
 struct Pump<'a> {
     sink: &'a dyn OutputSink,
     panic: Option<markers::PanicReport>,
+    /// A panic message read from stderr, while its lines are still arriving.
+    panicking: Option<markers::PanicReport>,
     stderr_tail: Vec<String>,
 }
 
@@ -190,6 +192,11 @@ impl Pump<'_> {
                     self.stderr_tail.remove(0);
                 }
                 self.stderr_tail.push(current.clone());
+            }
+            if name == StreamName::Stderr && self.panic_line(&current, &mut text) {
+                count += 1;
+                line = more.try_recv().ok();
+                continue;
             }
             for piece in markers::parse_line(&current) {
                 match piece {
@@ -220,6 +227,38 @@ impl Pump<'_> {
         self.flush(name, &mut text);
     }
 
+    /// Rust's default panic message on stderr (the cell's own std printed it) becomes the
+    /// cell's `Panic` error instead of text. Returns whether `line` belonged to it.
+    fn panic_line(&mut self, line: &str, text: &mut String) -> bool {
+        if let Some(report) = self.panicking.as_mut() {
+            if markers::is_panic_note(line) {
+                self.panic = self.panicking.take();
+            } else {
+                if !report.message.is_empty() {
+                    report.message.push('\n');
+                }
+                report.message.push_str(line.trim_end_matches('\n'));
+            }
+            return true;
+        }
+        match markers::default_panic_header(line) {
+            // The cell's copy of std does not know the main thread's name: "<unnamed>".
+            Some((thread, report))
+                if (thread == "main" || thread == "<unnamed>") && self.panic.is_none() =>
+            {
+                self.flush(StreamName::Stderr, text);
+                self.panicking = Some(report);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The cell's panic, once its output has been read.
+    fn panic_report(&self) -> Option<&markers::PanicReport> {
+        self.panic.as_ref().or(self.panicking.as_ref())
+    }
+
     fn flush(&self, name: StreamName, text: &mut String) {
         if !text.is_empty() {
             self.sink.stream(name, text);
@@ -241,6 +280,7 @@ impl Interpreter for EvcxrInterpreter {
         let mut pump = Pump {
             sink,
             panic: None,
+            panicking: None,
             stderr_tail: Vec::new(),
         };
         let mut stdout: Receiver<String> = never();
@@ -392,7 +432,7 @@ impl EvcxrInterpreter {
         let killed_build = state.killed_build.load(Ordering::SeqCst);
         match finished.result {
             Ok(outputs) => {
-                if let Some(panic) = &pump.panic {
+                if let Some(panic) = pump.panic_report() {
                     return error_outcome(report::panic_error(
                         panic,
                         &request.code,
