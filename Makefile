@@ -38,8 +38,9 @@ $(VENV)/.requirements-installed: requirements.txt
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
+# --workspace, as in test-cargo: the same feature set, so evcxr is compiled once, not twice.
 kernel:
-	$(CARGO) build $(CARGO_FLAGS) -p dl-kernel
+	$(CARGO) build $(CARGO_FLAGS) --workspace
 
 kernelspec: venv kernel
 	$(KERNEL) install --sys-prefix
@@ -61,7 +62,7 @@ test-cargo:
 	$(CARGO) test $(CARGO_FLAGS) --workspace
 
 test-example:
-	$(CARGO) run $(CARGO_FLAGS) -p dl-core --example train_and_save
+	$(CARGO) run $(CARGO_FLAGS) --example train_and_save
 
 test-protocol:
 	$(PYTHON) -m pytest -q tests/protocol

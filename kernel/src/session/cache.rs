@@ -207,6 +207,7 @@ pub struct SessionDir {
 
 impl SessionDir {
     /// The directory itself.
+    #[cfg(test)]
     pub fn path(&self) -> &Path {
         &self.dir
     }

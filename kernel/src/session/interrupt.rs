@@ -23,6 +23,8 @@ pub struct CellState {
     pub interrupt_file: Option<PathBuf>,
     /// Which cell is current (incremented per cell).
     pub generation: AtomicU64,
+    /// The last cell that has ended.
+    pub ended_generation: AtomicU64,
     /// The worker is evaluating the current cell.
     pub running: AtomicBool,
     /// An interrupt was requested for the current cell.
@@ -50,6 +52,8 @@ impl CellState {
     /// Called when the cell has ended.
     pub fn end_cell(&self) {
         self.running.store(false, Ordering::SeqCst);
+        self.ended_generation
+            .store(self.generation.load(Ordering::SeqCst), Ordering::SeqCst);
         if let Some(file) = &self.interrupt_file {
             let _ = std::fs::remove_file(file);
         }
@@ -82,39 +86,70 @@ impl Interrupter for CellInterrupter {
     }
 }
 
-/// After the grace period, stops the cell of `generation` if it is still running.
+/// After the grace period, stops the cell of `generation` if it is still running, and goes on
+/// stopping whatever it is doing (another compilation, then its process) until it has ended.
+///
+/// Only the end of the cell (`end_cell`) releases this loop: `running` is briefly false while
+/// the worker starts the cell, and an interrupt landing then must not be forgotten.
 fn enforce(state: &CellState, generation: u64) {
-    let deadline = Instant::now() + GRACE;
-    while Instant::now() < deadline {
-        if state.generation.load(Ordering::SeqCst) != generation
-            || !state.running.load(Ordering::SeqCst)
-        {
-            return;
-        }
+    let ended = || {
+        state.ended_generation.load(Ordering::SeqCst) >= generation
+            || state.generation.load(Ordering::SeqCst) != generation
+    };
+    let mut next_step = Instant::now() + GRACE;
+    while !ended() {
         std::thread::sleep(Duration::from_millis(20));
-    }
-    if state.generation.load(Ordering::SeqCst) != generation
-        || !state.running.load(Ordering::SeqCst)
-    {
-        return;
-    }
-    let builds = build_processes();
-    if !builds.is_empty() {
-        log::info!("interrupt: stopping the compilation ({builds:?})");
-        state.killed_build.store(true, Ordering::SeqCst);
-        for pid in builds {
-            kill(pid);
+        if Instant::now() < next_step || !state.running.load(Ordering::SeqCst) {
+            continue;
         }
-        return;
-    }
-    let child = state.child.lock().ok().and_then(|c| c.clone());
-    if let Some(child) = child {
-        log::info!("interrupt: the cell did not stop; restarting its process");
-        state.killed_child.store(true, Ordering::SeqCst);
-        if let Ok(mut child) = child.lock() {
-            let _ = child.kill();
+        next_step = Instant::now() + GRACE;
+        let builds = build_processes();
+        if !builds.is_empty() {
+            log::info!("interrupt: stopping the compilation ({builds:?})");
+            state.killed_build.store(true, Ordering::SeqCst);
+            for pid in builds {
+                kill(pid);
+            }
+            continue;
+        }
+        // After a stopped compilation the cell ends by itself with an error; after a killed
+        // process evcxr is starting the next one. Neither is a reason to kill a process.
+        if state.killed_build.load(Ordering::SeqCst) || state.killed_child.load(Ordering::SeqCst) {
+            continue;
+        }
+        let child = state.child.lock().ok().and_then(|c| c.clone());
+        if let Some(child) = child {
+            let pid = child.lock().map(|c| c.id()).unwrap_or(0);
+            if waiting_for_a_command(pid) {
+                // evcxr is still preparing the cell (analysing it, before any compilation):
+                // its code has not started, and will see the interrupt file when it does.
+                continue;
+            }
+            state.killed_child.store(true, Ordering::SeqCst);
+            log::info!("interrupt: the cell did not stop; restarting its process");
+            if log::log_enabled!(log::Level::Debug) {
+                let me = std::process::id() as i32;
+                for p in process_table().iter().filter(|p| p.ppid == me) {
+                    log::debug!("interrupt: child {} {:?} {}", p.pid, p.name, p.state);
+                }
+            }
+            if let Ok(mut child) = child.lock() {
+                let _ = child.kill();
+            }
         }
     }
+}
+
+/// Whether evcxr's child `pid` is idle: its main thread blocked reading its standard input,
+/// where evcxr sends the next cell to run (`/proc/<pid>/syscall`: number, then arguments).
+fn waiting_for_a_command(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/syscall"))
+        .is_ok_and(|text| is_read_of_stdin(&text))
+}
+
+fn is_read_of_stdin(syscall: &str) -> bool {
+    let mut fields = syscall.split_whitespace();
+    fields.next() == Some(libc::SYS_read.to_string().as_str()) && fields.next() == Some("0x0")
 }
 
 fn kill(pid: i32) {
@@ -124,20 +159,25 @@ fn kill(pid: i32) {
     }
 }
 
-/// Cargo (or `mold -run cargo`) started by this process, and every process under it, deepest
-/// first.
+/// Cargo (or `mold -run cargo`) started by this process, and every live process under it,
+/// deepest first. Zombies (ended, not yet reaped) are not running anything.
 fn build_processes() -> Vec<i32> {
     let me = std::process::id() as i32;
     let table = process_table();
     let mut roots: Vec<i32> = table
         .iter()
-        .filter(|p| p.ppid == me && (p.name == "cargo" || p.name == "mold"))
+        .filter(|p| p.ppid == me && p.state != 'Z' && (p.name == "cargo" || p.name == "mold"))
         .map(|p| p.pid)
         .collect();
     let mut all = Vec::new();
     while let Some(pid) = roots.pop() {
         all.push(pid);
-        roots.extend(table.iter().filter(|p| p.ppid == pid).map(|p| p.pid));
+        roots.extend(
+            table
+                .iter()
+                .filter(|p| p.ppid == pid && p.state != 'Z')
+                .map(|p| p.pid),
+        );
     }
     all.reverse();
     all
@@ -147,6 +187,8 @@ struct ProcessEntry {
     pid: i32,
     ppid: i32,
     name: String,
+    /// `R` running, `S` sleeping, `Z` zombie, ...
+    state: char,
 }
 
 fn process_table() -> Vec<ProcessEntry> {
@@ -169,9 +211,14 @@ fn parse_stat(pid: i32, stat: &str) -> Option<ProcessEntry> {
     let close = stat.rfind(')')?;
     let name = stat.get(open + 1..close)?.to_owned();
     let mut rest = stat.get(close + 1..)?.split_whitespace();
-    let _state = rest.next()?;
+    let state = rest.next()?.chars().next()?;
     let ppid = rest.next()?.parse().ok()?;
-    Some(ProcessEntry { pid, ppid, name })
+    Some(ProcessEntry {
+        pid,
+        ppid,
+        name,
+        state,
+    })
 }
 
 #[cfg(test)]
@@ -183,6 +230,24 @@ mod tests {
         let entry = parse_stat(42, "42 (my (odd) name) S 7 42 42 0").unwrap();
         assert_eq!(entry.name, "my (odd) name");
         assert_eq!(entry.ppid, 7);
+        assert_eq!(entry.state, 'S');
+    }
+
+    #[test]
+    fn idle_child_is_recognised() {
+        let read = libc::SYS_read;
+        assert!(is_read_of_stdin(&format!(
+            "{read} 0x0 0x7f00 0x2000 0x0 0x0 0x0 0x7ffd 0x7f01"
+        )));
+        assert!(!is_read_of_stdin(&format!(
+            "{read} 0x5 0x7f00 0x2000 0x0 0x0 0x0 0x7ffd 0x7f01"
+        )));
+        assert!(!is_read_of_stdin("running"));
+        assert!(!is_read_of_stdin(
+            "230 0x1 0x0 0x7ffd 0x0 0x0 0x0 0x7ffd 0x7f01"
+        ));
+        // This process's main thread is not reading its standard input.
+        assert!(!waiting_for_a_command(std::process::id()));
     }
 
     #[test]

@@ -6,7 +6,6 @@
 //!
 //! - `DLK_DISPLAY {json}`: a rich output, or an in-place update of one (`display_id`, `update`);
 //! - `DLK_CLEAR_OUTPUT {json}`: `clear_output`;
-//! - `DLK_PANIC {json}`: written by the kernel's panic hook in the child when a cell panics;
 //! - `DLK_PARTIAL "json string"`: written by the child's output relay for text that was flushed
 //!   without a newline (`print!` + flush, a `\r` progress bar).
 //!
@@ -20,12 +19,10 @@ use serde_json::{Map, Value};
 pub const DISPLAY: &str = "DLK_DISPLAY ";
 /// Prefix of a clear-output marker.
 pub const CLEAR_OUTPUT: &str = "DLK_CLEAR_OUTPUT ";
-/// Prefix of the panic marker written by the child's panic hook.
-pub const PANIC: &str = "DLK_PANIC ";
 /// Prefix of a partial line forwarded by the child's output relay.
 pub const PARTIAL: &str = "DLK_PARTIAL ";
 
-/// A cell panicked: what its panic hook reported.
+/// A cell panicked: its message and where, read from Rust's default panic message.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PanicReport {
     /// The panic message.
@@ -50,13 +47,11 @@ pub enum Piece {
         /// Wait for the next output before clearing.
         wait: bool,
     },
-    /// The cell panicked.
-    Panic(PanicReport),
     /// A malformed marker: shown as text, and this warning goes to stderr.
     Warning(String),
 }
 
-const PREFIXES: [&str; 4] = [DISPLAY, CLEAR_OUTPUT, PANIC, PARTIAL];
+const PREFIXES: [&str; 3] = [DISPLAY, CLEAR_OUTPUT, PARTIAL];
 
 /// Splits one line (without its trailing newline) into pieces.
 ///
@@ -108,7 +103,6 @@ fn parse_marker(prefix: &str, payload: &str) -> Result<Piece, String> {
             };
             Ok(Piece::Clear { wait })
         }
-        PANIC => parse_panic(value).map(Piece::Panic),
         PARTIAL => match value {
             Value::String(text) => Ok(Piece::Text(text)),
             _ => Err("expected a JSON string".into()),
@@ -149,30 +143,6 @@ fn parse_display(value: Value) -> Result<Display, String> {
         metadata,
         display_id,
         update,
-    })
-}
-
-fn parse_panic(value: Value) -> Result<PanicReport, String> {
-    let Value::Object(map) = value else {
-        return Err("expected a JSON object".into());
-    };
-    let text = |key: &str| {
-        map.get(key)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned()
-    };
-    let number = |key: &str| {
-        map.get(key)
-            .and_then(Value::as_u64)
-            .and_then(|n| u32::try_from(n).ok())
-            .unwrap_or(0)
-    };
-    Ok(PanicReport {
-        message: text("message"),
-        file: text("file"),
-        line: number("line"),
-        column: number("column"),
     })
 }
 
@@ -341,22 +311,6 @@ mod tests {
         assert!(is_panic_note(
             "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace"
         ));
-    }
-
-    #[test]
-    fn panic_report() {
-        let pieces = parse_line(
-            r#"DLK_PANIC {"message":"boom \"x\"","file":"src/lib.rs","line":12,"column":5}"#,
-        );
-        assert_eq!(
-            pieces,
-            vec![Piece::Panic(PanicReport {
-                message: "boom \"x\"".into(),
-                file: "src/lib.rs".into(),
-                line: 12,
-                column: 5,
-            })]
-        );
     }
 
     #[test]

@@ -213,10 +213,6 @@ impl Pump<'_> {
                         self.flush(name, &mut text);
                         self.sink.clear_output(wait);
                     }
-                    Piece::Panic(report) => {
-                        self.flush(name, &mut text);
-                        self.panic = Some(report);
-                    }
                 }
             }
             count += 1;

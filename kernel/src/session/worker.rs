@@ -34,53 +34,6 @@ pub fn static_linking() -> bool {
     !std::env::var("DL_KERNEL_STATIC_LINKING").is_ok_and(|v| v == "0")
 }
 
-/// Runs in evcxr's child once per child process: the panic hook that reports a cell's panic
-/// to the kernel as a `DLK_PANIC` marker (message and location), instead of the default
-/// message on stderr. Only panics on the child's main thread (where cells run) are the cell's;
-/// others keep the usual stderr message.
-const CHILD_INIT: &str = r#"{
-    fn dlk_json(s: &str) -> String {
-        let mut out = String::from("\"");
-        for c in s.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-                c => out.push(c),
-            }
-        }
-        out.push('"');
-        out
-    }
-    std::panic::set_hook(Box::new(|info| {
-        let payload = info.payload();
-        let message = if let Some(s) = payload.downcast_ref::<&str>() {
-            s.to_string()
-        } else if let Some(s) = payload.downcast_ref::<String>() {
-            s.clone()
-        } else {
-            String::from("Box<dyn Any>")
-        };
-        let (file, line, column) = info
-            .location()
-            .map(|l| (l.file().to_string(), l.line(), l.column()))
-            .unwrap_or_default();
-        let thread = std::thread::current();
-        let name = thread.name().unwrap_or("<unnamed>");
-        if name == "main" {
-            println!(
-                "DLK_PANIC {{\"message\":{},\"file\":{},\"line\":{},\"column\":{}}}",
-                dlk_json(&message), dlk_json(&file), line, column
-            );
-        } else {
-            eprintln!("thread '{name}' panicked at {file}:{line}:{column}:\n{message}");
-        }
-    }));
-}"#;
-
 /// A job for the worker.
 pub enum Job {
     /// Run a cell; events go to `events`.
@@ -295,16 +248,13 @@ impl Worker {
         Ok(())
     }
 
-    /// Once per child process: install the panic hook; publish the child's handle.
+    /// Once per child process: publish its handle (for interrupts), drop its start-up output.
     fn after_child_start(&mut self) {
         let Some(live) = self.context.as_mut() else {
             return;
         };
         if let Ok(mut child) = self.state.child.lock() {
             *child = Some(live.ctx.process_handle());
-        }
-        if let Err(error) = live.ctx.execute(CHILD_INIT) {
-            log::warn!("installing the panic hook failed: {error}");
         }
         // Nothing printed during start-up belongs to a cell.
         while live.outputs.stdout.try_recv().is_ok() {}
@@ -327,6 +277,10 @@ impl Worker {
             })));
             return;
         };
+        // What an interrupted cell printed after it was stopped is still queued: it is not this
+        // cell's. (evcxr also waits for the queue to be empty at the end of every cell.)
+        while live.outputs.stdout.try_recv().is_ok() {}
+        while live.outputs.stderr.try_recv().is_ok() {}
         let _ = events.send(Event::Outputs {
             stdout: live.outputs.stdout.clone(),
             stderr: live.outputs.stderr.clone(),
@@ -369,7 +323,7 @@ impl Worker {
             generated,
         })));
         if child_died {
-            // evcxr has started a new child already: give it the panic hook again.
+            // evcxr has started a new child already.
             self.after_child_start();
         }
     }
