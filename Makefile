@@ -10,7 +10,9 @@ SHELL := /bin/bash
 ROOT        := $(CURDIR)
 VENV        := $(ROOT)/.venv
 PYTHON      := $(VENV)/bin/python
-CARGO       ?= cargo
+# Without CI in cargo's environment: rust-analyzer's crates (under evcxr) read it at compile
+# time, so a CI=true build and a local one would each invalidate the other's evcxr build.
+CARGO       ?= env -u CI cargo
 CARGO_FLAGS := --release --locked
 export CARGO_TARGET_DIR ?= $(ROOT)/target
 KERNEL      := $(CARGO_TARGET_DIR)/release/dl-kernel

@@ -40,8 +40,9 @@
 //!   images `[n, c, h, w]`, sequences `[n, t, features]`). f32, owned values, no generics in the
 //!   public API.
 //! - **One seeded generator**: [`seed`]`(42)` makes weights, dropout, shuffling and splits
-//!   reproducible ([`rng`], xoshiro256++; kept per thread). In the kernel, cells must share
-//!   dl-core's statics (evcxr's `:allow_static_linking 0`) for a seed to carry across cells.
+//!   reproducible ([`rng`], xoshiro256++; kept per thread). In the kernel every cell links its
+//!   own copy of dl-core, so there the generator is one state for the whole process
+//!   ([`process_wide`]) and a seed set in one cell carries to the next.
 //! - **Errors**: a shape mismatch in code panics (`#[track_caller]`) naming the operation and
 //!   both shapes; anything read from a file returns [`Result`] with a [`DlError`] that names
 //!   the path (or, for a model, the layer and both shapes).
