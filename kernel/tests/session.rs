@@ -297,6 +297,8 @@ fn panic_keeps_earlier_variables(s: &mut Session) {
     assert_eq!(e.ename, "Panic");
     assert!(e.evalue.contains("boom 41"), "{}", e.evalue);
     assert!(e.evalue.contains("cell:3:"), "{}", e.evalue);
+    // main() sets RUST_BACKTRACE=1: the backtrace is not part of the message.
+    assert!(!e.evalue.contains("stack backtrace"), "{}", e.evalue);
     assert!(
         !rec.text(StreamName::Stderr)
             .contains("panicked at src/lib.rs")
@@ -575,6 +577,9 @@ fn print_processes() {
 
 fn main() {
     session::runtime_hook();
+    // Readers may have asked for backtraces; panics must still be reported cleanly.
+    // SAFETY: no other thread exists yet.
+    unsafe { std::env::set_var("RUST_BACKTRACE", "1") };
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))

@@ -28,6 +28,9 @@ from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "screenshots"
+# A rendered figure: its PNG or its SVG, each shown by JupyterLab as an <img>.
+IMAGES_SELECTOR = (".jp-OutputArea-output[data-mime-type='image/png'] img, "
+                   ".jp-OutputArea-output[data-mime-type='image/svg+xml'] img")
 PORT, TOKEN = 18_931, "rust-dl-browser-test"
 BASE = f"http://127.0.0.1:{PORT}"
 RUN_TIMEOUT_MS = int(os.environ.get("BROWSER_RUN_TIMEOUT_S", "900")) * 1000
@@ -55,6 +58,11 @@ def start_server(work: Path) -> subprocess.Popen:
     news.mkdir(parents=True)
     (news / "notification.jupyterlab-settings").write_text(
         '{"fetchNews": "false", "checkForUpdates": false}')
+    # JupyterLab renders only the cells near the viewport by default ("windowing"); the test
+    # looks at every output of the notebook, so render them all.
+    tracker = work / "lab-settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     log_file = open(work / "server.log", "w")
     venv_bin = Path(sys.executable).parent
     return subprocess.Popen(
@@ -91,6 +99,7 @@ def stop_server(server: subprocess.Popen) -> None:
 # Records, per code cell, every distinct PNG shown while it ran: an output updated in
 # place (update_display_data) shows several images in the same cell over time.
 OBSERVER_JS = """() => {
+  const IMAGES = "IMAGES_SELECTOR";
   window.__busySeen = false;
   window.__pngsPerCell = {};
   const nb = document.querySelector('.jp-NotebookPanel .jp-Notebook');
@@ -98,7 +107,7 @@ OBSERVER_JS = """() => {
     const cells = [...nb.querySelectorAll('.jp-CodeCell')];
     cells.forEach((cell, i) => {
       if (cell.querySelector('.jp-InputPrompt')?.textContent.includes('*')) window.__busySeen = true;
-      cell.querySelectorAll(".jp-OutputArea-output[data-mime-type='image/png'] img").forEach(img => {
+      cell.querySelectorAll(IMAGES).forEach(img => {
         const key = img.src.length + ':' + img.src.slice(-48);
         (window.__pngsPerCell[i] = window.__pngsPerCell[i] || {})[key] = true;
       });
@@ -106,7 +115,7 @@ OBSERVER_JS = """() => {
   };
   new MutationObserver(record).observe(nb, {subtree: true, childList: true, attributes: true,
                                             characterData: true});
-}"""
+}""".replace("IMAGES_SELECTOR", IMAGES_SELECTOR)
 
 
 def run_chapter(page, notebook: Path, root: Path) -> None:
@@ -161,11 +170,21 @@ def run_chapter(page, notebook: Path, root: Path) -> None:
     assert not errors, f"{name}: " + "; ".join(f"{e['ename']}: {e['evalue']}" for e in errors)
     assert unrun == 0, f"{name}: {unrun} code cells did not run"
 
-    pngs = page.locator(".jp-OutputArea-output[data-mime-type='image/png'] img")
-    assert pngs.count() >= 1, f"{name}: no PNG plot rendered"
+    # A figure is a bundle of PNG and SVG: JupyterLab shows the SVG in a trusted notebook (one
+    # whose outputs this session produced) and the PNG in an untrusted one.
+    assert "image/png" in {t for c in code for o in c.get("outputs", []) for t in o.get("data", {})}, \
+        f"{name}: no figure carries a PNG (needed by untrusted notebooks)"
+    pngs = page.locator(IMAGES_SELECTOR)
+    if pngs.count() == 0:  # say what was shown instead
+        shown = page.evaluate("""() => [...document.querySelectorAll('.jp-OutputArea-output')]
+                                 .map(e => e.dataset.mimeType)""")
+        saved_types = sorted({t for c in code for o in c.get("outputs", [])
+                              for t in o.get("data", {})})
+        raise AssertionError(f"{name}: no plot rendered; the page shows outputs {shown}, "
+                             f"the saved notebook has {saved_types}")
     width = pngs.first.evaluate("img => img.naturalWidth")
     assert width > 100, f"{name}: the first PNG is {width} px wide: not a rendered plot"
-    log(f"{name}: {pngs.count()} PNG outputs rendered, first {width} px wide")
+    log(f"{name}: {pngs.count()} plots rendered (PNG or SVG), first {width} px wide")
 
     if notebook.stem[:2] in LIVE_UPDATE_CHAPTERS:
         seen = page.evaluate("() => window.__pngsPerCell")

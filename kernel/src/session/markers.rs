@@ -180,6 +180,12 @@ pub fn is_panic_note(line: &str) -> bool {
     line.starts_with("note: run with `RUST_BACKTRACE=1`")
 }
 
+/// The line that starts the backtrace after a panic message (with `RUST_BACKTRACE` set): the
+/// message has ended, and the backtrace is shown as it is.
+pub fn is_backtrace_start(line: &str) -> bool {
+    line.starts_with("stack backtrace:")
+}
+
 /// Adjacent text pieces become one.
 fn merge_text(pieces: Vec<Piece>) -> Vec<Piece> {
     let mut out: Vec<Piece> = Vec::with_capacity(pieces.len());
@@ -311,6 +317,8 @@ mod tests {
         assert!(is_panic_note(
             "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace"
         ));
+        assert!(is_backtrace_start("stack backtrace:"));
+        assert!(!is_backtrace_start("boom"));
     }
 
     #[test]

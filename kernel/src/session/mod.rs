@@ -195,7 +195,9 @@ impl Pump<'_> {
             }
             if name == StreamName::Stderr && self.panic_line(&current, &mut text) {
                 count += 1;
-                line = more.try_recv().ok();
+                if text.len() < 64 * 1024 && count < 10_000 {
+                    line = more.try_recv().ok();
+                }
                 continue;
             }
             for piece in markers::parse_line(&current) {
@@ -227,6 +229,10 @@ impl Pump<'_> {
     /// cell's `Panic` error instead of text. Returns whether `line` belonged to it.
     fn panic_line(&mut self, line: &str, text: &mut String) -> bool {
         if let Some(report) = self.panicking.as_mut() {
+            if markers::is_backtrace_start(line) {
+                self.panic = self.panicking.take();
+                return false;
+            }
             if markers::is_panic_note(line) {
                 self.panic = self.panicking.take();
             } else {
