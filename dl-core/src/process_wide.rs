@@ -78,7 +78,7 @@ mod tests {
     fn the_same_name_is_the_same_state() {
         let a = shared("TEST_SAME_NAME", || vec![1u8]);
         a.lock().unwrap().push(2);
-        let b = shared("TEST_SAME_NAME", || Vec::<u8>::new());
+        let b = shared("TEST_SAME_NAME", Vec::<u8>::new);
         assert_eq!(*b.lock().unwrap(), vec![1, 2]);
     }
 }

@@ -6,7 +6,8 @@
 //! The cache directory is the kernel's default (`DL_KERNEL_CACHE_DIR` overrides it), so a
 //! `dl-kernel warm-up` beforehand makes the first session fast.
 
-#![allow(dead_code)]
+// The included modules carry their own unit tests, which run with the binary, not here.
+#![allow(dead_code, unused_imports)]
 
 #[path = "../src/interpreter.rs"]
 mod interpreter;
