@@ -172,16 +172,14 @@ def run_chapter(page, notebook: Path, root: Path) -> None:
 
     # A figure is a bundle of PNG and SVG: JupyterLab shows the SVG in a trusted notebook (one
     # whose outputs this session produced) and the PNG in an untrusted one.
-    assert "image/png" in {t for c in code for o in c.get("outputs", []) for t in o.get("data", {})}, \
-        f"{name}: no figure carries a PNG (needed by untrusted notebooks)"
+    saved_types = {t for c in code for o in c.get("outputs", []) for t in o.get("data", {})}
+    assert "image/png" in saved_types, f"{name}: no figure carries a PNG (needed by untrusted notebooks)"
     pngs = page.locator(IMAGES_SELECTOR)
     if pngs.count() == 0:  # say what was shown instead
         shown = page.evaluate("""() => [...document.querySelectorAll('.jp-OutputArea-output')]
                                  .map(e => e.dataset.mimeType)""")
-        saved_types = sorted({t for c in code for o in c.get("outputs", [])
-                              for t in o.get("data", {})})
         raise AssertionError(f"{name}: no plot rendered; the page shows outputs {shown}, "
-                             f"the saved notebook has {saved_types}")
+                             f"the saved notebook has {sorted(saved_types)}")
     width = pngs.first.evaluate("img => img.naturalWidth")
     assert width > 100, f"{name}: the first PNG is {width} px wide: not a rendered plot"
     log(f"{name}: {pngs.count()} plots rendered (PNG or SVG), first {width} px wide")

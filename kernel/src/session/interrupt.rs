@@ -127,12 +127,6 @@ fn enforce(state: &CellState, generation: u64) {
             }
             state.killed_child.store(true, Ordering::SeqCst);
             log::info!("interrupt: the cell did not stop; restarting its process");
-            if log::log_enabled!(log::Level::Debug) {
-                let me = std::process::id() as i32;
-                for p in process_table().iter().filter(|p| p.ppid == me) {
-                    log::debug!("interrupt: child {} {:?} {}", p.pid, p.name, p.state);
-                }
-            }
             if let Ok(mut child) = child.lock() {
                 let _ = child.kill();
             }

@@ -171,6 +171,11 @@ impl Drop for EvcxrInterpreter {
     }
 }
 
+/// Whether a batch of `count` lines holding `text` may take another waiting line.
+fn room_for_more(text: &str, count: usize) -> bool {
+    text.len() < 64 * 1024 && count < 10_000
+}
+
 /// Output of a running cell on its way to the sink: text is batched per stream.
 struct Pump<'a> {
     sink: &'a dyn OutputSink,
@@ -195,7 +200,7 @@ impl Pump<'_> {
             }
             if name == StreamName::Stderr && self.panic_line(&current, &mut text) {
                 count += 1;
-                if text.len() < 64 * 1024 && count < 10_000 {
+                if room_for_more(&text, count) {
                     line = more.try_recv().ok();
                 }
                 continue;
@@ -218,7 +223,7 @@ impl Pump<'_> {
                 }
             }
             count += 1;
-            if text.len() < 64 * 1024 && count < 10_000 {
+            if room_for_more(&text, count) {
                 line = more.try_recv().ok();
             }
         }

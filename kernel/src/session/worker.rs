@@ -248,7 +248,8 @@ impl Worker {
         Ok(())
     }
 
-    /// Once per child process: publish its handle (for interrupts), drop its start-up output.
+    /// Once per child process: publish its handle (for interrupts). What it printed while
+    /// starting is dropped with any other stale output when the next cell begins.
     fn after_child_start(&mut self) {
         let Some(live) = self.context.as_mut() else {
             return;
@@ -256,9 +257,6 @@ impl Worker {
         if let Ok(mut child) = self.state.child.lock() {
             *child = Some(live.ctx.process_handle());
         }
-        // Nothing printed during start-up belongs to a cell.
-        while live.outputs.stdout.try_recv().is_ok() {}
-        while live.outputs.stderr.try_recv().is_ok() {}
     }
 
     fn execute(&mut self, code: &str, events: &Sender<Event>) {
@@ -277,8 +275,9 @@ impl Worker {
             })));
             return;
         };
-        // What an interrupted cell printed after it was stopped is still queued: it is not this
-        // cell's. (evcxr also waits for the queue to be empty at the end of every cell.)
+        // Output still queued is not this cell's: a new child's start-up, or what an
+        // interrupted cell printed after it was stopped. (evcxr waits for the queue to be empty
+        // at the end of every cell, so it must not be left there.)
         while live.outputs.stdout.try_recv().is_ok() {}
         while live.outputs.stderr.try_recv().is_ok() {}
         let _ = events.send(Event::Outputs {
