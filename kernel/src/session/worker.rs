@@ -140,7 +140,7 @@ impl Worker {
     /// The worker's loop: start, then serve jobs until the sender is dropped.
     pub fn run(mut self, jobs: Receiver<Job>) {
         self.start();
-        for job in jobs {
+        while let Some(job) = self.next_job(&jobs) {
             match job {
                 Job::Execute { code, events } => self.execute(&code, &events),
                 Job::Complete { code, at, reply } => {
@@ -168,6 +168,20 @@ impl Worker {
             }
         }
         self.stop_context();
+    }
+
+    /// The next job. While there is none, rust-analyzer is warmed in the background first, so
+    /// that the first cell that needs types (one with a `let`) finds them computed.
+    fn next_job(&mut self, jobs: &Receiver<Job>) -> Option<Job> {
+        if let Ok(job) = jobs.try_recv() {
+            return Some(job);
+        }
+        if let Some(live) = self.context.as_mut()
+            && let Err(error) = live.ctx.prime_analysis()
+        {
+            log::debug!("warming rust-analyzer failed: {error}");
+        }
+        jobs.recv().ok()
     }
 
     fn stop_context(&mut self) {
