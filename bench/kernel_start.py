@@ -82,10 +82,9 @@ def rss_mib(pid: int) -> float:
     return total / 1024
 
 
-def kernel_manager(argv: list[str]) -> KernelManager:
-    """A manager for a kernel started with `argv`, through a throw-away kernelspec."""
-    specs = Path(tempfile.mkdtemp(prefix="dlk-bench-spec-"))
-    (specs / "bench").mkdir()
+def kernel_manager(argv: list[str], specs: Path) -> KernelManager:
+    """A manager for a kernel started with `argv`, through a throw-away kernelspec in `specs`."""
+    (specs / "bench").mkdir(exist_ok=True)
     (specs / "bench" / "kernel.json").write_text(json.dumps(
         {"argv": argv, "display_name": "bench", "language": "rust", "interrupt_mode": "message"}))
     return KernelManager(kernel_name="bench",
@@ -93,7 +92,8 @@ def kernel_manager(argv: list[str]) -> KernelManager:
 
 
 def one_kernel(argv: list[str], first_plot_prefix: str) -> dict[str, float]:
-    km = kernel_manager(argv)
+    specs = Path(tempfile.mkdtemp(prefix="dlk-bench-spec-"))
+    km = kernel_manager(argv, specs)
     started = time.perf_counter()
     km.start_kernel()
     kc = km.client()
@@ -116,6 +116,7 @@ def one_kernel(argv: list[str], first_plot_prefix: str) -> dict[str, float]:
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+        shutil.rmtree(specs, ignore_errors=True)
 
 
 def measure(name: str, argv: list[str], prefix: str, runs: int) -> dict[str, float]:

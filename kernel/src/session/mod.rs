@@ -9,8 +9,12 @@
 //!
 //! Choices, measured on the two-core machine (see the issue note for the figures): cells are
 //! compiled at opt-level 0 while dependencies are built at 3 (a `.cargo/config.toml` in the
-//! cache directory, an ancestor of every evcxr crate); dependencies are linked dynamically
-//! (`allow_static_linking = false`) so dl-core's statics are one state for the session.
+//! cache directory, an ancestor of every evcxr crate); dependencies are linked statically into
+//! each cell (evcxr's default), so each cell has its own copy of dl-core, and dl-core keeps
+//! the state that must outlive a cell process-wide (`dl_core::process_wide`). evcxr is
+//! vendored so that rust-analyzer, which it asks for the types of new variables, is loaded and
+//! warmed in the background and never runs for a cell without `let`
+//! (`kernel/vendor/README.md`).
 
 pub mod cache;
 mod interrupt;
