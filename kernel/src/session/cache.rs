@@ -316,7 +316,12 @@ pub struct KeyInputs<'a> {
     pub settings: &'a str,
 }
 
-/// The cache key: a hex prefix of a SHA-256 over the inputs, dl-core's files and the toolchain.
+/// The cache key: a hex prefix of a SHA-256 over the inputs, dl-core's files (contents and
+/// modification times) and the toolchain.
+///
+/// Modification times count because cargo's own freshness check uses them: a file touched
+/// after the template was built (a `git checkout`, an editor's save) would otherwise make
+/// every session rebuild dl-core from the unchanged template.
 pub fn cache_key(inputs: &KeyInputs) -> Result<String> {
     let mut hasher = Sha256::new();
     hasher.update(b"dl-kernel template v1\n");
@@ -334,7 +339,13 @@ pub fn cache_key(inputs: &KeyInputs) -> Result<String> {
     for relative in files {
         hasher.update(relative.to_string_lossy().as_bytes());
         hasher.update(b"\0");
-        hasher.update(fs::read(inputs.dl_core.join(&relative))?);
+        let path = inputs.dl_core.join(&relative);
+        hasher.update(fs::read(&path)?);
+        let modified = fs::metadata(&path)?
+            .modified()?
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        hasher.update(modified.as_nanos().to_le_bytes());
         hasher.update(b"\0");
     }
     if let Some(lock) = workspace_lock(inputs.dl_core) {
@@ -420,6 +431,16 @@ mod tests {
         fs::write(krate.join("src/lib.rs"), "pub fn b() {}").unwrap();
         let second = cache_key(&inputs).unwrap();
         assert_ne!(first, second);
+        // Same contents, newer modification time: cargo would rebuild, so the key changes.
+        let lib = fs::File::options()
+            .write(true)
+            .open(krate.join("src/lib.rs"))
+            .unwrap();
+        lib.set_modified(SystemTime::now() + std::time::Duration::from_secs(5))
+            .unwrap();
+        let touched = cache_key(&inputs).unwrap();
+        assert_ne!(second, touched, "a touched file changes the key");
+        let second = touched;
         let other = KeyInputs {
             dl_core: &krate,
             settings: "opt=1",

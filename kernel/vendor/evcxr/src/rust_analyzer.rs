@@ -71,6 +71,8 @@ struct Priming {
     thread: Option<std::thread::JoinHandle<()>>,
     /// The run completed (it was not cancelled by a change to the database).
     completed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Runs started for this workspace (a run that keeps failing is not started forever).
+    runs: u32,
 }
 
 impl Priming {
@@ -215,16 +217,17 @@ impl RustAnalyzer {
     /// dl-kernel patch: loads the workspace if needed, then computes name resolution (def maps)
     /// and trait impls of every crate on background threads, so that the first cell that needs
     /// types does not wait for them. Does nothing while a run is going on or after one has
-    /// completed; a run cancelled by a new workspace is started again.
+    /// completed; a run that ended without completing (a panic) is started again, up to three runs.
     pub(crate) fn prime(&mut self) -> Result<()> {
         self.ensure_workspace()?;
         if self
             .priming
             .as_ref()
-            .is_some_and(|priming| priming.running() || priming.completed())
+            .is_some_and(|priming| priming.running() || priming.completed() || priming.runs >= 3)
         {
             return Ok(());
         }
+        let runs = self.priming.as_ref().map_or(0, |priming| priming.runs) + 1;
         let analysis = self.analysis_host.analysis();
         let crates = ra_ap_base_db::all_crates(self.analysis_host.raw_database());
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
@@ -243,6 +246,7 @@ impl RustAnalyzer {
         self.priming = Some(Priming {
             thread: Some(thread),
             completed,
+            runs,
         });
         Ok(())
     }
