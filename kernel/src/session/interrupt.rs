@@ -153,14 +153,17 @@ fn kill(pid: i32) {
     }
 }
 
-/// Cargo (or `mold -run cargo`) started by this process, and every live process under it,
-/// deepest first. Zombies (ended, not yet reaped) are not running anything.
+/// Cargo (or `mold -run cargo`, or rustc run directly for a cell: see the vendored evcxr's
+/// `DirectRustc`) started by this process, and every live process under it, deepest first.
+/// Zombies (ended, not yet reaped) are not running anything.
 fn build_processes() -> Vec<i32> {
     let me = std::process::id() as i32;
     let table = process_table();
     let mut roots: Vec<i32> = table
         .iter()
-        .filter(|p| p.ppid == me && p.state != 'Z' && (p.name == "cargo" || p.name == "mold"))
+        .filter(|p| {
+            p.ppid == me && p.state != 'Z' && ["cargo", "mold", "rustc"].contains(&p.name.as_str())
+        })
         .map(|p| p.pid)
         .collect();
     let mut all = Vec::new();

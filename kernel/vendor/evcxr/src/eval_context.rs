@@ -244,6 +244,11 @@ impl Config {
         &self.tmpdir
     }
 
+    /// dl-kernel patch: the executable evcxr runs as its child (and as a rustc wrapper).
+    pub(crate) fn subprocess_path(&self) -> &Path {
+        &self.subprocess_path
+    }
+
     pub(crate) fn src_dir(&self) -> PathBuf {
         self.tmpdir.join("src")
     }

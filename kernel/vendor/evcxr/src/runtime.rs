@@ -26,6 +26,10 @@ pub fn runtime_hook() {
     if std::env::var(EVCXR_IS_RUNTIME_VAR).is_ok() {
         Runtime::new().run_loop();
     }
+    // dl-kernel patch: recording the cell crate's rustc command (see `module::DirectRustc`).
+    if let Some(file) = std::env::var_os(crate::module::RECORD_RUSTC_ENV) {
+        crate::module::record_rustc(file);
+    }
     if std::env::var(WRAP_RUSTC_ENV).is_ok() {
         crate::module::wrap_rustc();
     }
