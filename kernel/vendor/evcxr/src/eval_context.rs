@@ -1833,35 +1833,46 @@ impl ContextState {
             } else if ast::Expr::can_cast(node.kind()) {
                 if statement_index == num_statements - 1 {
                     if self.config.display_final_expression {
-                        code_out = code_out.code_with_fallback(
-                            // First we try calling .evcxr_display().
+                        // If calling .evcxr_display() fails, we try debug format.
+                        let fallback = if self.config.display_types {
                             CodeBlock::new()
-                                .generated("(")
-                                .with_segment(segment.clone())
-                                .generated(").evcxr_display();")
-                                .code_string(),
-                            // If that fails, we try debug format.
-                            if self.config.display_types {
-                                CodeBlock::new()
                                 .generated(SEND_TEXT_PLAIN_DEF)
                                 .generated(GET_TYPE_NAME_DEF)
                                 .generated("{ let r = &(")
-                                .with_segment(segment)
+                                .with_segment(segment.clone())
                                 .generated(format!(
                                     "); evcxr_send_text_plain(&format!(\": {{}} = {}\", evcxr_get_type_name(r), r)); }};",
                                     self.config.output_format
                                 ))
-                            } else {
-                                CodeBlock::new()
+                        } else {
+                            CodeBlock::new()
                                 .generated(SEND_TEXT_PLAIN_DEF)
                                 .generated(format!(
                                     "evcxr_send_text_plain(&format!(\"{}\",&(\n",
                                     self.config.output_format
                                 ))
-                                .with_segment(segment)
+                                .with_segment(segment.clone())
                                 .generated(")));")
-                                },
+                        };
+                        // dl-kernel patch: arithmetic on unsuffixed number literals has a type
+                        // rustc leaves ambiguous (`{integer}`, `{float}`) until the end, and a
+                        // method call on it is always an error (E0689): go straight to the
+                        // fallback instead of compiling an attempt that cannot succeed.
+                        if ast::Expr::cast(node.clone())
+                            .is_some_and(|expr| is_unsuffixed_number_arithmetic(&expr))
+                        {
+                            code_out = code_out.add_all(fallback);
+                        } else {
+                            code_out = code_out.code_with_fallback(
+                                // First we try calling .evcxr_display().
+                                CodeBlock::new()
+                                    .generated("(")
+                                    .with_segment(segment)
+                                    .generated(").evcxr_display();")
+                                    .code_string(),
+                                fallback,
                             );
+                        }
                     } else {
                         code_out = code_out
                             .generated("let _ = ")
@@ -2129,6 +2140,37 @@ fn get_host_target(rustc_path: &Path) -> Result<String, Error> {
         stdout,
         stderr
     );
+}
+
+/// dl-kernel patch: whether `expr` is made only of unsuffixed integer or float literals,
+/// arithmetic and bit operators, negation and parentheses (`1 + 1`, `-(2.5 * 4.0)`).
+fn is_unsuffixed_number_arithmetic(expr: &ast::Expr) -> bool {
+    match expr {
+        ast::Expr::Literal(literal) => match literal.kind() {
+            ast::LiteralKind::IntNumber(number) => number.suffix().is_none(),
+            ast::LiteralKind::FloatNumber(number) => number.suffix().is_none(),
+            _ => false,
+        },
+        ast::Expr::ParenExpr(paren) => paren
+            .expr()
+            .is_some_and(|inner| is_unsuffixed_number_arithmetic(&inner)),
+        ast::Expr::PrefixExpr(prefix) => {
+            prefix.op_kind() == Some(ast::UnaryOp::Neg)
+                && prefix
+                    .expr()
+                    .is_some_and(|inner| is_unsuffixed_number_arithmetic(&inner))
+        }
+        ast::Expr::BinExpr(binary) => {
+            matches!(binary.op_kind(), Some(ast::BinaryOp::ArithOp(_)))
+                && binary
+                    .lhs()
+                    .is_some_and(|lhs| is_unsuffixed_number_arithmetic(&lhs))
+                && binary
+                    .rhs()
+                    .is_some_and(|rhs| is_unsuffixed_number_arithmetic(&rhs))
+        }
+        _ => false,
+    }
 }
 
 fn replace_reserved_words_in_type(ty: &str) -> String {
