@@ -175,6 +175,7 @@ fn tests() -> Vec<(&'static str, Test)> {
         ),
         ("interrupt_loop", interrupt_loop),
         ("interrupt_println_flood", interrupt_println_flood),
+        ("interrupt_while_compiling", interrupt_while_compiling),
         ("abort_names_lost_variables", abort_names_lost_variables),
         ("exit_is_a_crash_too", exit_is_a_crash_too),
         ("completions", completions),
@@ -381,6 +382,36 @@ fn interrupt_loop(s: &mut Session) {
     assert!(e.evalue.contains("before_loop"), "{}", e.evalue);
     let (value, _) = s.ok("1 + 1");
     assert_eq!(value, "2");
+}
+
+fn interrupt_while_compiling(s: &mut Session) {
+    s.ok("let kept_value = 7;");
+    // Hundreds of closures: rustc needs longer than the grace period, so the build is stopped.
+    let statements: String = (0..400)
+        .map(|i| {
+            format!(
+                "let a{i}: Vec<u64> = (0..{i}).map(|x| x * {i} + 1).filter(|x| x % 3 == 1)\
+                 .collect(); std::hint::black_box(&a{i});\n"
+            )
+        })
+        .collect();
+    let code = format!("{{\n{statements}}}\nprintln!(\"compiled and ran\");");
+    let timer = interrupt_after(s, Duration::from_millis(300));
+    let started = Instant::now();
+    let (e, rec, _) = s.err(&code);
+    let answered = started.elapsed();
+    timer.join().unwrap();
+    assert_eq!(e.ename, "KeyboardInterrupt");
+    assert!(e.evalue.contains("while compiling"), "{}", e.evalue);
+    // Stopped once, after the 1.5 s grace period: not followed by a second build (which the
+    // enforcer would stop only after another grace period) nor run.
+    assert!(
+        answered < Duration::from_millis(300 + 1500 + 1200),
+        "answered after {answered:?}"
+    );
+    assert!(!rec.text(StreamName::Stdout).contains("compiled and ran"));
+    let (value, _) = s.ok("kept_value + 1");
+    assert_eq!(value, "8");
 }
 
 fn interrupt_println_flood(s: &mut Session) {
