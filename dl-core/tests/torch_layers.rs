@@ -1,6 +1,9 @@
 //! Every CNN and RNN layer against PyTorch: forward output, input gradient and parameter
 //! gradients on fixed random inputs, to 1e-4 relative (plus 1e-5 absolute near zero).
 //!
+//! The convolution's and the recurrent layers' `backward_parameters` (backward without the
+//! input gradient) are held to the same parameter gradients.
+//!
 //! The reference values were produced by `fixtures/make_torch_fixtures.py` (PyTorch, run
 //! once); this test needs only the JSON file it wrote.
 
@@ -81,6 +84,27 @@ fn check(name: &str, layer: &mut dyn Layer, mode: Mode) {
     }
 }
 
+/// [`check`] for `backward_parameters`, the backward of a model's first layer in training
+/// (no input gradient): a second forward, then the same parameter gradients as PyTorch's.
+/// Not for BatchNorm, whose second forward in training would move its running statistics.
+fn check_backward_parameters(name: &str, layer: &mut dyn Layer, mode: Mode) {
+    check(name, layer, mode);
+    let all = fixtures();
+    let case = &all["cases"][name];
+    for p in layer.parameters_mut() {
+        p.zero_grad();
+    }
+    layer.forward(&tensor(&case["x"]), mode);
+    layer.backward_parameters(&tensor(&case["grad_y"]));
+    for p in layer.parameters() {
+        assert_close(
+            &format!("{name} gradient of {} (backward_parameters)", p.name),
+            &p.grad,
+            &tensor(&case["grads"][&p.name]),
+        );
+    }
+}
+
 #[test]
 fn conv2d_matches_pytorch() {
     let all = fixtures();
@@ -98,7 +122,7 @@ fn conv2d_matches_pytorch() {
         )
         .with_stride(cfg(c, "stride"))
         .with_padding(cfg(c, "padding"));
-        check(name, &mut conv, Mode::Train);
+        check_backward_parameters(name, &mut conv, Mode::Train);
     }
 }
 
@@ -164,7 +188,7 @@ fn recurrent_layers_match_pytorch() {
                 "lstm" => Box::new(Lstm::new(d, h).return_sequences(rs)),
                 _ => Box::new(Gru::new(d, h).return_sequences(rs)),
             };
-            check(&name, layer.as_mut(), Mode::Train);
+            check_backward_parameters(&name, layer.as_mut(), Mode::Train);
         }
     }
 }

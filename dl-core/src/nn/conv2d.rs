@@ -193,6 +193,36 @@ impl Conv2d {
         );
         g
     }
+
+    /// Backward: parameter gradients, and `∂L/∂x` into `grad_x` (zeros, `[n, c, h, w]`) if given.
+    #[track_caller]
+    fn backward_into(&mut self, grad_output: &Tensor, grad_x: Option<&mut [f32]>) {
+        let shape = self
+            .input_shape
+            .take()
+            .unwrap_or_else(|| panic!("Conv2d: backward called before forward"));
+        let g = self.geometry("Conv2d::backward", &shape);
+        let expected = self.output_shape(&shape);
+        assert!(
+            grad_output.shape() == expected.as_slice(),
+            "Conv2d::backward: grad_output shape {:?} does not match output shape {expected:?}",
+            grad_output.shape()
+        );
+        let gy = grad_output.as_standard_layout();
+        conv2d_backward(
+            gy.as_slice().expect("standard layout"),
+            &g,
+            shape[0],
+            self.weight.value.as_slice().expect("own parameter"),
+            self.out_channels,
+            self.relu,
+            &mut self.cols,
+            &mut self.activated,
+            self.weight.grad.as_slice_mut().expect("own parameter"),
+            self.bias.grad.as_slice_mut().expect("own parameter"),
+            grad_x,
+        );
+    }
 }
 
 impl Layer for Conv2d {
@@ -223,33 +253,15 @@ impl Layer for Conv2d {
 
     #[track_caller]
     fn backward(&mut self, grad_output: &Tensor) -> Tensor {
-        let shape = self
-            .input_shape
-            .take()
-            .unwrap_or_else(|| panic!("Conv2d: backward called before forward"));
-        let g = self.geometry("Conv2d::backward", &shape);
-        let expected = self.output_shape(&shape);
-        assert!(
-            grad_output.shape() == expected.as_slice(),
-            "Conv2d::backward: grad_output shape {:?} does not match output shape {expected:?}",
-            grad_output.shape()
-        );
-        let gy = grad_output.as_standard_layout();
+        let shape = self.input_shape.clone().unwrap_or_default();
         let mut dx = Tensor::zeros(IxDyn(&shape));
-        conv2d_backward(
-            gy.as_slice().expect("standard layout"),
-            &g,
-            shape[0],
-            self.weight.value.as_slice().expect("own parameter"),
-            self.out_channels,
-            self.relu,
-            &mut self.cols,
-            &mut self.activated,
-            self.weight.grad.as_slice_mut().expect("own parameter"),
-            self.bias.grad.as_slice_mut().expect("own parameter"),
-            dx.as_slice_mut().expect("fresh array"),
-        );
+        self.backward_into(grad_output, Some(dx.as_slice_mut().expect("fresh array")));
         dx
+    }
+
+    #[track_caller]
+    fn backward_parameters(&mut self, grad_output: &Tensor) {
+        self.backward_into(grad_output, None);
     }
 
     fn parameters(&self) -> Vec<&Parameter> {

@@ -85,6 +85,40 @@ impl Dense {
     }
 }
 
+impl Dense {
+    /// `∂L/∂W += Xᵀ G` and `∂L/∂b += Σ_rows G` for `G = ∂L/∂Y`.
+    #[track_caller]
+    fn accumulate_parameter_gradients(&mut self, grad_output: &Tensor) {
+        let x = cached(&self.input, "Dense");
+        let mut expected = x.shape().to_vec();
+        *expected.last_mut().unwrap() = self.out_features;
+        assert!(
+            grad_output.shape() == expected.as_slice(),
+            "Dense::backward: grad_output shape {:?} does not match output shape {:?}",
+            grad_output.shape(),
+            expected
+        );
+        let g = grad_output.as_standard_layout();
+        for p in [&mut self.weight, &mut self.bias] {
+            if !p.grad.is_standard_layout() {
+                p.grad = p.grad.as_standard_layout().into_owned();
+            }
+        }
+        let (k, n) = (self.in_features, self.out_features);
+        let m = x.len() / k.max(1);
+        // ∂L/∂W += Xᵀ G   (accumulated in place)
+        let dw = self.weight.grad.as_slice_mut().expect("standard layout");
+        gemm(k, n, m, slice(x), true, slice(&g), false, dw, true);
+        // ∂L/∂b += Σ_rows G
+        let db = self.bias.grad.as_slice_mut().expect("standard layout");
+        for row in slice(&g).chunks(n.max(1)) {
+            for (acc, v) in db.iter_mut().zip(row) {
+                *acc += v;
+            }
+        }
+    }
+}
+
 impl Layer for Dense {
     #[track_caller]
     fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
@@ -123,33 +157,11 @@ impl Layer for Dense {
 
     #[track_caller]
     fn backward(&mut self, grad_output: &Tensor) -> Tensor {
-        let x = cached(&self.input, "Dense");
-        let mut expected = x.shape().to_vec();
-        *expected.last_mut().unwrap() = self.out_features;
-        assert!(
-            grad_output.shape() == expected.as_slice(),
-            "Dense::backward: grad_output shape {:?} does not match output shape {:?}",
-            grad_output.shape(),
-            expected
-        );
+        self.accumulate_parameter_gradients(grad_output);
         let g = grad_output.as_standard_layout();
-        for p in [&mut self.weight, &mut self.bias] {
-            if !p.grad.is_standard_layout() {
-                p.grad = p.grad.as_standard_layout().into_owned();
-            }
-        }
+        let x = cached(&self.input, "Dense");
         let (k, n) = (self.in_features, self.out_features);
         let m = x.len() / k.max(1);
-        // ∂L/∂W += Xᵀ G   (accumulated in place)
-        let dw = self.weight.grad.as_slice_mut().expect("standard layout");
-        gemm(k, n, m, slice(x), true, slice(&g), false, dw, true);
-        // ∂L/∂b += Σ_rows G
-        let db = self.bias.grad.as_slice_mut().expect("standard layout");
-        for row in slice(&g).chunks(n.max(1)) {
-            for (acc, v) in db.iter_mut().zip(row) {
-                *acc += v;
-            }
-        }
         // ∂L/∂X = G Wᵀ
         let mut dx = vec![0.0f32; m * k];
         gemm(
@@ -164,6 +176,11 @@ impl Layer for Dense {
             false,
         );
         Tensor::from_shape_vec(x.raw_dim(), dx).expect("m × k values")
+    }
+
+    #[track_caller]
+    fn backward_parameters(&mut self, grad_output: &Tensor) {
+        self.accumulate_parameter_gradients(grad_output);
     }
 
     fn parameters(&self) -> Vec<&Parameter> {

@@ -94,6 +94,15 @@ pub trait Layer: Send {
     ///
     /// **Panics** if called before `forward`.
     fn backward(&mut self, grad_output: &Tensor) -> Tensor;
+    /// Backward when nobody reads `∂L/∂input` (the first layer of a model during training):
+    /// accumulates the same parameter gradients as [`Layer::backward`] and skips the input
+    /// gradient. The default calls `backward` and drops its result; layers whose input
+    /// gradient costs real work (convolution, dense, recurrent) skip it.
+    ///
+    /// **Panics** if called before `forward`.
+    fn backward_parameters(&mut self, grad_output: &Tensor) {
+        self.backward(grad_output);
+    }
     /// The trainable parameters, in a fixed order.
     fn parameters(&self) -> Vec<&Parameter>;
     /// The trainable parameters, mutably, in the same order as [`Layer::parameters`].

@@ -155,8 +155,24 @@ impl Recurrent {
         Tensor::from_shape_vec(IxDyn(shape), out).expect("length matches")
     }
 
+    /// Backward through time: parameter gradients, and the returned `∂L/∂x`.
     #[track_caller]
     pub fn backward(&mut self, grad_output: &Tensor) -> Tensor {
+        let (n, t, d) = self.dims.map_or((0, 0, 0), |dims| (dims.n, dims.t, dims.d));
+        let mut dx = Tensor::zeros(IxDyn(&[n, t, d]));
+        self.backward_into(grad_output, Some(dx.as_slice_mut().expect("fresh")));
+        dx
+    }
+
+    /// Backward through time, parameter gradients only (see `Layer::backward_parameters`).
+    #[track_caller]
+    pub fn backward_parameters(&mut self, grad_output: &Tensor) {
+        self.backward_into(grad_output, None);
+    }
+
+    /// Parameter gradients, and `∂L/∂x` into `grad_x` (`[n, t, d]`) if given.
+    #[track_caller]
+    fn backward_into(&mut self, grad_output: &Tensor, grad_x: Option<&mut [f32]>) {
         let dims = self
             .dims
             .unwrap_or_else(|| panic!("{}: backward called before forward", self.name));
@@ -187,18 +203,18 @@ impl Recurrent {
             self.w_ih.value.as_slice().expect("own"),
             self.w_hh.value.as_slice().expect("own"),
         );
-        let mut dx = Tensor::zeros(IxDyn(&[n, t, d]));
-        let dx_parts: Vec<&mut [f32]> = {
-            let mut rest = dx.as_slice_mut().expect("fresh");
-            parts
+        let mut dx_parts: Vec<Option<&mut [f32]>> = match grad_x {
+            Some(mut rest) => parts
                 .iter()
                 .map(|&(_, rows)| {
                     let (head, tail) = std::mem::take(&mut rest).split_at_mut(rows * t * d);
                     rest = tail;
-                    head
+                    Some(head)
                 })
-                .collect()
+                .collect(),
+            None => Vec::new(),
         };
+        dx_parts.resize_with(parts.len(), Default::default);
         // Each part: ∂L/∂h_t time-major [t, rows, h], then BPTT into its own weight gradients.
         let grads: Vec<[Vec<f32>; 4]> = parts
             .par_iter()
@@ -241,7 +257,6 @@ impl Recurrent {
                     .for_each(|(a, b)| *a += b);
             }
         }
-        dx
     }
 
     pub fn parameters(&self) -> Vec<&Parameter> {
@@ -269,6 +284,10 @@ macro_rules! recurrent_layer {
             #[track_caller]
             fn backward(&mut self, grad_output: &Tensor) -> Tensor {
                 self.cell.backward(grad_output)
+            }
+            #[track_caller]
+            fn backward_parameters(&mut self, grad_output: &Tensor) {
+                self.cell.backward_parameters(grad_output)
             }
             fn parameters(&self) -> Vec<&$crate::nn::Parameter> {
                 self.cell.parameters()

@@ -127,6 +127,21 @@ impl Sequential {
         g
     }
 
+    /// Backward for training: the same parameter gradients as [`Sequential::backward`], but
+    /// the first layer skips `∂L/∂input`, which training never reads (see
+    /// [`Layer::backward_parameters`]).
+    #[track_caller]
+    pub fn backward_parameters(&mut self, grad_output: &Tensor) {
+        let Some((first, rest)) = self.layers.split_first_mut() else {
+            return;
+        };
+        let mut g = grad_output.clone();
+        for layer in rest.iter_mut().rev() {
+            g = layer.backward(&g);
+        }
+        first.backward_parameters(&g);
+    }
+
     /// Inference on a whole data set in batches of 256, in `Mode::Eval`.
     #[track_caller]
     pub fn predict(&mut self, x: &Tensor) -> Tensor {
@@ -245,5 +260,55 @@ impl crate::display::Show for Sequential {
             self.num_parameters()
         ));
         crate::display::MimeBundle::text(&text).with_html(&html)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::prelude::*;
+
+    /// The parameter gradients of every layer, in order.
+    fn gradients(model: &Sequential) -> Vec<Vec<f32>> {
+        model
+            .parameters()
+            .iter()
+            .map(|p| p.grad.iter().copied().collect())
+            .collect()
+    }
+
+    /// Backward, then backward without the first layer's input gradient: the same gradients.
+    fn assert_same_gradients(mut model: Sequential, x: &Tensor, g: &Tensor) {
+        model.forward(x, Mode::Train);
+        let dx = model.backward(g);
+        assert_eq!(dx.shape(), x.shape());
+        let full = gradients(&model);
+        model.zero_grad();
+        model.forward(x, Mode::Train);
+        model.backward_parameters(g);
+        let without_input_gradient = gradients(&model);
+        assert!(full.iter().flatten().any(|v| *v != 0.0));
+        assert_eq!(full, without_input_gradient);
+    }
+
+    #[test]
+    fn backward_parameters_gives_the_gradients_of_backward() {
+        crate::seed(0);
+        let cnn = Sequential::new()
+            .add(Conv2d::new(1, 4, 3).relu())
+            .add(MaxPool2d::new(2))
+            .add(Flatten::new())
+            .add(Dense::new(4 * 3 * 3, 3));
+        let x = crate::init::uniform(&[5, 1, 8, 8], -1.0, 1.0);
+        let g = crate::init::uniform(&[5, 3], -1.0, 1.0);
+        assert_same_gradients(cnn, &x, &g);
+        let mlp = Sequential::new()
+            .add(Dense::new(6, 8))
+            .add(Tanh::new())
+            .add(Dense::new(8, 3));
+        let x = crate::init::uniform(&[5, 6], -1.0, 1.0);
+        assert_same_gradients(mlp, &x, &g);
+        let rnn = Sequential::new().add(Lstm::new(2, 4)).add(Dense::new(4, 3));
+        let x = crate::init::uniform(&[5, 7, 2], -1.0, 1.0);
+        assert_same_gradients(rnn, &x, &g);
     }
 }

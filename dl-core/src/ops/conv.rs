@@ -88,7 +88,8 @@ pub fn conv2d_forward(
 
 /// Backward over a batch of `n` images. Reads `grad_y: [n, oc, oh, ow]`, `weight`, and the
 /// `cols` and `out` left by [`conv2d_forward`] (both overwritten here); accumulates into
-/// `grad_weight: [oc, c·kh·kw]`, `grad_bias: [oc]` and `grad_x: [n, c, h, w]` (pass zeros).
+/// `grad_weight: [oc, c·kh·kw]`, `grad_bias: [oc]` and, unless it is `None` (nobody needs the
+/// input gradient), `grad_x: [n, c, h, w]` (pass zeros).
 ///
 /// **Panics** if a slice length does not match `g`, `n` and `out_channels`.
 #[allow(clippy::too_many_arguments)]
@@ -104,14 +105,16 @@ pub fn conv2d_backward(
     out: &mut [f32],
     grad_weight: &mut [f32],
     grad_bias: &mut [f32],
-    grad_x: &mut [f32],
+    grad_x: Option<&mut [f32]>,
 ) {
     let (k, p, o) = (g.patch_len(), g.out_len(), out_channels);
-    assert_eq!(
-        grad_x.len(),
-        n * g.image_len(),
-        "conv2d_backward: input length vs {n} images of {g:?}"
-    );
+    if let Some(grad_x) = &grad_x {
+        assert_eq!(
+            grad_x.len(),
+            n * g.image_len(),
+            "conv2d_backward: input length vs {n} images of {g:?}"
+        );
+    }
     assert_eq!(
         grad_y.len(),
         n * o * p,
@@ -141,18 +144,25 @@ pub fn conv2d_backward(
         Vec::new()
     };
     outs.resize_with(n.div_ceil(per_task), Default::default);
+    let mut gxs: Vec<Option<&mut [f32]>> = match grad_x {
+        Some(grad_x) => grad_x
+            .chunks_mut(per_task * g.image_len())
+            .map(Some)
+            .collect(),
+        None => Vec::new(),
+    };
+    gxs.resize_with(n.div_ceil(per_task), Default::default);
     let partials: Vec<(Vec<f32>, Vec<f32>)> = grad_y
         .par_chunks(per_task * o * p)
         .zip(cols.par_chunks_mut(per_task * k * p))
-        .zip(grad_x.par_chunks_mut(per_task * g.image_len()))
+        .zip(gxs.into_par_iter())
         .zip(outs.into_par_iter())
-        .map(|(((gy, cols), gx), out)| {
+        .map(|(((gy, cols), mut gx), out)| {
             let mut gw = vec![0.0; o * k];
             let mut gb = vec![0.0; o];
-            for (i, ((gy_n, cols_n), gx_n)) in gy
+            for (i, (gy_n, cols_n)) in gy
                 .chunks_exact(o * p)
                 .zip(cols.chunks_exact_mut(k * p))
-                .zip(gx.chunks_exact_mut(g.image_len()))
                 .enumerate()
             {
                 // g_n: the incoming gradient, masked by the ReLU (written over its output).
@@ -169,13 +179,20 @@ pub fn conv2d_backward(
                     *b += row.iter().sum::<f32>();
                 }
                 // ∂L/∂W += g_n · cols_nᵀ;  cols_n ← Wᵀ · g_n, folded back onto the image.
+                let gx_n = gx
+                    .as_deref_mut()
+                    .map(|gx| &mut gx[i * g.image_len()..(i + 1) * g.image_len()]);
                 if k <= SMALL_PATCH {
-                    small_patch_backward(weight, g_n, k, p, &mut gw, cols_n);
+                    small_patch_backward(weight, g_n, k, p, &mut gw, cols_n, gx_n.is_some());
                 } else {
                     gemm(o, k, p, g_n, false, cols_n, true, &mut gw, true);
-                    gemm(k, p, o, weight, true, g_n, false, cols_n, false);
+                    if gx_n.is_some() {
+                        gemm(k, p, o, weight, true, g_n, false, cols_n, false);
+                    }
                 }
-                col2im(cols_n, g, gx_n);
+                if let Some(gx_n) = gx_n {
+                    col2im(cols_n, g, gx_n);
+                }
             }
             (gw, gb)
         })
@@ -207,7 +224,8 @@ fn small_patch_forward(weight: &[f32], cols: &[f32], k: usize, p: usize, y: &mut
     )
 }
 
-/// `∂W[o, k] += ⟨g[o, :], cols[k, :]⟩`, then `cols[k, :] = Σ_o W[o, k] · g[o, :]`.
+/// `∂W[o, k] += ⟨g[o, :], cols[k, :]⟩`, then, if `input_gradient`,
+/// `cols[k, :] = Σ_o W[o, k] · g[o, :]`.
 fn small_patch_backward(
     weight: &[f32],
     g: &[f32],
@@ -215,6 +233,7 @@ fn small_patch_backward(
     p: usize,
     grad_w: &mut [f32],
     cols: &mut [f32],
+    input_gradient: bool,
 ) {
     with_best_simd(
         #[inline(always)]
@@ -223,6 +242,9 @@ fn small_patch_backward(
                 for (gw, c_row) in gw_row.iter_mut().zip(cols.chunks_exact(p)) {
                     *gw += dot(g_row, c_row);
                 }
+            }
+            if !input_gradient {
+                return;
             }
             for (kk, c_row) in cols.chunks_exact_mut(p).enumerate() {
                 c_row.fill(0.0);

@@ -255,7 +255,7 @@ pub fn rnn_forward(
 /// Backward through time. `grad_h: [t, n, h]` (time-major) holds `∂L/∂h_t` coming from the
 /// outputs (zeros for steps whose output was not used). Accumulates into `grad_w_ih: [d, g·h]`,
 /// `grad_w_hh: [h, g·h]`, `grad_b_ih, grad_b_hh: [g·h]`; writes `grad_x: [n, t, d]`
-/// (batch-first). Reads the buffers filled by [`rnn_forward`] with the same weights.
+/// (batch-first) unless it is `None` (nobody needs the input gradient). Reads the buffers filled by [`rnn_forward`] with the same weights.
 ///
 /// **Panics** if a slice length does not match `dims` and `kind`.
 #[allow(clippy::too_many_arguments)]
@@ -271,7 +271,7 @@ pub fn rnn_backward(
     grad_w_hh: &mut [f32],
     grad_b_ih: &mut [f32],
     grad_b_hh: &mut [f32],
-    grad_x: &mut [f32],
+    grad_x: Option<&mut [f32]>,
 ) {
     let RnnDims { n, t, d, h } = dims;
     let gh = kind.gates() * h;
@@ -280,11 +280,13 @@ pub fn rnn_backward(
         t * n * h,
         "rnn_backward: grad_h [{t}, {n}, {h}]"
     );
-    assert_eq!(
-        grad_x.len(),
-        n * t * d,
-        "rnn_backward: grad_x [{n}, {t}, {d}]"
-    );
+    if let Some(grad_x) = &grad_x {
+        assert_eq!(
+            grad_x.len(),
+            n * t * d,
+            "rnn_backward: grad_x [{n}, {t}, {d}]"
+        );
+    }
     assert_eq!(
         buf.h.len(),
         (t + 1) * n * h,
@@ -428,6 +430,9 @@ pub fn rnn_backward(
         grad_b_hh.iter_mut().zip(row).for_each(|(a, b)| *a += b);
     }
     // ∂L/∂X = Δ W_ihᵀ, time-major into scratch, then back to [n, t, d].
+    let Some(grad_x) = grad_x else {
+        return;
+    };
     resize(&mut buf.scratch, t * n * d);
     gemm(
         t * n,

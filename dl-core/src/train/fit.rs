@@ -139,7 +139,7 @@ impl Sequential {
                     break 'epochs;
                 }
                 let grad = loss_fn.gradient(&y_hat, &yb);
-                self.backward(&grad);
+                self.backward_parameters(&grad);
                 let mut parameters = self.parameters_mut();
                 if let Some(max_norm) = options.clip_grad_norm {
                     crate::nn::clip_grad_norm(&mut parameters, max_norm);
