@@ -18,6 +18,7 @@
 use crate::ops::fast_math::with_best_simd;
 use crate::ops::gemm::gemm;
 use crate::ops::im2col::{Geometry, col2im, im2col};
+use crate::ops::transpose::{transpose, transpose_into};
 use rayon::prelude::*;
 
 /// Forward over a batch of `n` images: `x: [n, c, h, w]`, `weight: [oc, c·kh·kw]`,
@@ -144,6 +145,16 @@ pub fn conv2d_backward(
         Vec::new()
     };
     outs.resize_with(n.div_ceil(per_task), Default::default);
+    // Every product below reads its operands in row-major order ("NN"), which the GEMM kernel
+    // packs cheaply; a transposed operand cost as much packing as multiplying (measured). So
+    // the weight gradient is accumulated transposed, from a transposed copy of g_n, and the
+    // input gradient reads a transposed copy of W.
+    let large_patch = k > SMALL_PATCH;
+    let weight_t = if large_patch && grad_x.is_some() {
+        transpose(weight, o, k)
+    } else {
+        Vec::new()
+    };
     let mut gxs: Vec<Option<&mut [f32]>> = match grad_x {
         Some(grad_x) => grad_x
             .chunks_mut(per_task * g.image_len())
@@ -160,6 +171,12 @@ pub fn conv2d_backward(
         .map(|(((gy, cols), mut gx), out)| {
             let mut gw = vec![0.0; o * k];
             let mut gb = vec![0.0; o];
+            // ∂Wᵀ [k, o] and g_nᵀ [p, o], for the large-patch products.
+            let (mut gw_t, mut g_t) = if large_patch {
+                (vec![0.0; k * o], vec![0.0; p * o])
+            } else {
+                (Vec::new(), Vec::new())
+            };
             for (i, (gy_n, cols_n)) in gy
                 .chunks_exact(o * p)
                 .zip(cols.chunks_exact_mut(k * p))
@@ -182,17 +199,22 @@ pub fn conv2d_backward(
                 let gx_n = gx
                     .as_deref_mut()
                     .map(|gx| &mut gx[i * g.image_len()..(i + 1) * g.image_len()]);
-                if k <= SMALL_PATCH {
-                    small_patch_backward(weight, g_n, k, p, &mut gw, cols_n, gx_n.is_some());
-                } else {
-                    gemm(o, k, p, g_n, false, cols_n, true, &mut gw, true);
+                if large_patch {
+                    // ∂Wᵀ += cols_n · g_nᵀ
+                    transpose_into(g_n, o, p, &mut g_t);
+                    gemm(k, o, p, cols_n, false, &g_t, false, &mut gw_t, true);
                     if gx_n.is_some() {
-                        gemm(k, p, o, weight, true, g_n, false, cols_n, false);
+                        gemm(k, p, o, &weight_t, false, g_n, false, cols_n, false);
                     }
+                } else {
+                    small_patch_backward(weight, g_n, k, p, &mut gw, cols_n, gx_n.is_some());
                 }
                 if let Some(gx_n) = gx_n {
                     col2im(cols_n, g, gx_n);
                 }
+            }
+            if large_patch {
+                transpose_into(&gw_t, k, o, &mut gw);
             }
             (gw, gb)
         })

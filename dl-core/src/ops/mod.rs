@@ -8,3 +8,4 @@ pub mod gemm;
 pub mod im2col;
 pub mod pool;
 pub mod rnn_cell;
+pub mod transpose;
