@@ -81,8 +81,15 @@ pub fn conv2d_forward(
                 gemm(o, p, k, weight, false, cols_n, false, y_n, true);
             }
             if relu {
-                y_n.iter_mut().for_each(|v| *v = v.max(0.0));
-                out_n.copy_from_slice(y_n);
+                with_best_simd(
+                    #[inline(always)]
+                    || {
+                        for (v, kept) in y_n.iter_mut().zip(out_n.iter_mut()) {
+                            *v = v.max(0.0);
+                            *kept = *v;
+                        }
+                    },
+                );
             }
         });
 }
@@ -185,16 +192,26 @@ pub fn conv2d_backward(
                 // g_n: the incoming gradient, masked by the ReLU (written over its output).
                 let g_n: &[f32] = if relu {
                     let out_n = &mut out[i * o * p..(i + 1) * o * p];
-                    for (a, &gv) in out_n.iter_mut().zip(gy_n) {
-                        *a = if *a > 0.0 { gv } else { 0.0 };
-                    }
+                    with_best_simd(
+                        #[inline(always)]
+                        || {
+                            for (a, &gv) in out_n.iter_mut().zip(gy_n) {
+                                *a = if *a > 0.0 { gv } else { 0.0 };
+                            }
+                        },
+                    );
                     out_n
                 } else {
                     gy_n
                 };
-                for (b, row) in gb.iter_mut().zip(g_n.chunks_exact(p)) {
-                    *b += row.iter().sum::<f32>();
-                }
+                with_best_simd(
+                    #[inline(always)]
+                    || {
+                        for (b, row) in gb.iter_mut().zip(g_n.chunks_exact(p)) {
+                            *b += sum(row);
+                        }
+                    },
+                );
                 // ∂L/∂W += g_n · cols_nᵀ;  cols_n ← Wᵀ · g_n, folded back onto the image.
                 let gx_n = gx
                     .as_deref_mut()
@@ -277,6 +294,21 @@ fn small_patch_backward(
             }
         },
     )
+}
+
+/// `Σ a` with 16 partial sums, so that it vectorises (a plain `iter().sum()` adds one value
+/// at a time, in order).
+#[inline(always)]
+fn sum(a: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 16];
+    let a16 = a.chunks_exact(16);
+    let tail: f32 = a16.remainder().iter().sum();
+    for x in a16 {
+        for l in 0..16 {
+            acc[l] += x[l];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
 }
 
 /// `⟨a, b⟩` with 16 partial sums, so that it vectorises.
