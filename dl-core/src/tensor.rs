@@ -39,6 +39,24 @@ pub fn zeros(shape: &[usize]) -> Tensor {
     ArrayD::zeros(IxDyn(shape))
 }
 
+/// A tensor of zeros, written by all the threads of the pool: for the large activations and
+/// gradients a layer allocates at every batch, which one thread would otherwise zero (and
+/// fault into memory) while the others wait.
+///
+/// ```
+/// assert_eq!(dl_core::tensor::zeros_in_parallel(&[64, 32, 26, 26]).sum(), 0.0);
+/// ```
+pub fn zeros_in_parallel(shape: &[usize]) -> Tensor {
+    use rayon::prelude::*;
+    let len = shape.iter().product();
+    let data: Vec<f32> = if len >= 1 << 16 && rayon::current_num_threads() > 1 {
+        rayon::iter::repeat_n(0.0, len).collect()
+    } else {
+        vec![0.0; len]
+    };
+    from_vec(shape, data)
+}
+
 /// A column tensor `[n, 1]` from a slice.
 ///
 /// ```

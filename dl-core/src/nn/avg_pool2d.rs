@@ -10,7 +10,6 @@ use crate::nn::{Layer, LayerConfig, Mode, Parameter};
 use crate::ops::im2col::Geometry;
 use crate::ops::pool::{avg_pool_backward, avg_pool_forward};
 use crate::tensor::Tensor;
-use ndarray::IxDyn;
 
 /// Average pooling with a square `kernel_size` window; the stride defaults to the window size.
 ///
@@ -64,7 +63,7 @@ impl Layer for AvgPool2d {
     fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
         let g = self.geometry("AvgPool2d::forward", input.shape());
         let x = input.as_standard_layout();
-        let mut y = Tensor::zeros(IxDyn(&self.output_shape(input.shape())));
+        let mut y = crate::tensor::zeros_in_parallel(&self.output_shape(input.shape()));
         avg_pool_forward(
             x.as_slice().expect("standard layout"),
             &g,
@@ -88,7 +87,7 @@ impl Layer for AvgPool2d {
             grad_output.shape()
         );
         let gy = grad_output.as_standard_layout();
-        let mut dx = Tensor::zeros(IxDyn(&shape));
+        let mut dx = crate::tensor::zeros_in_parallel(&shape);
         avg_pool_backward(
             gy.as_slice().expect("standard layout"),
             &g,

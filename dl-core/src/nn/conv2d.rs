@@ -234,7 +234,7 @@ impl Layer for Conv2d {
         self.cols.resize(n * g.patch_len() * g.out_len(), 0.0);
         self.activated
             .resize(n * self.out_channels * g.out_len(), 0.0);
-        let mut y = Tensor::zeros(IxDyn(&[n, self.out_channels, g.out_h(), g.out_w()]));
+        let mut y = crate::tensor::zeros_in_parallel(&[n, self.out_channels, g.out_h(), g.out_w()]);
         conv2d_forward(
             x.as_slice().expect("standard layout"),
             &g,
@@ -254,7 +254,7 @@ impl Layer for Conv2d {
     #[track_caller]
     fn backward(&mut self, grad_output: &Tensor) -> Tensor {
         let shape = self.input_shape.clone().unwrap_or_default();
-        let mut dx = Tensor::zeros(IxDyn(&shape));
+        let mut dx = crate::tensor::zeros_in_parallel(&shape);
         self.backward_into(grad_output, Some(dx.as_slice_mut().expect("fresh array")));
         dx
     }

@@ -10,7 +10,6 @@ use crate::nn::{Layer, LayerConfig, Mode, Parameter};
 use crate::ops::im2col::Geometry;
 use crate::ops::pool::{max_pool_backward, max_pool_forward};
 use crate::tensor::Tensor;
-use ndarray::IxDyn;
 
 /// Max pooling with a square `kernel_size` window; the stride defaults to the window size.
 ///
@@ -98,7 +97,7 @@ impl Layer for MaxPool2d {
         let g = self.geometry("MaxPool2d::forward", input.shape());
         let out = self.output_shape(input.shape());
         let x = input.as_standard_layout();
-        let mut y = Tensor::zeros(IxDyn(&out));
+        let mut y = crate::tensor::zeros_in_parallel(&out);
         self.argmax.resize(y.len(), 0);
         max_pool_forward(
             x.as_slice().expect("standard layout"),
@@ -124,7 +123,7 @@ impl Layer for MaxPool2d {
             grad_output.shape()
         );
         let gy = grad_output.as_standard_layout();
-        let mut dx = Tensor::zeros(IxDyn(&shape));
+        let mut dx = crate::tensor::zeros_in_parallel(&shape);
         max_pool_backward(
             gy.as_slice().expect("standard layout"),
             &self.argmax,

@@ -89,16 +89,20 @@ impl Optimizer for Adam {
         let step_size = self.lr / bias1;
         for ((p, m), v) in parameters.iter_mut().zip(&mut self.m).zip(&mut self.v) {
             let g = decayed_grad(&p.grad, &p.value, self.weight_decay);
-            ndarray::Zip::from(&mut p.value)
-                .and(m)
-                .and(v)
-                .and(&*g)
-                .for_each(|theta, m, v, &g| {
-                    *m = b1 * *m + (1.0 - b1) * g;
-                    *v = b2 * *v + (1.0 - b2) * g * g;
-                    let denom = (*v).sqrt() / bias2.sqrt() + eps;
-                    *theta -= step_size * *m / denom;
-                });
+            let update = |theta: &mut f32, m: &mut f32, v: &mut f32, &g: &f32| {
+                *m = b1 * *m + (1.0 - b1) * g;
+                *v = b2 * *v + (1.0 - b2) * g * g;
+                let denom = (*v).sqrt() / bias2.sqrt() + eps;
+                *theta -= step_size * *m / denom;
+            };
+            // A large weight matrix (the book CNN's dense layer: 205k values) on every thread.
+            let large = p.value.len() >= 1 << 15 && rayon::current_num_threads() > 1;
+            let zip = ndarray::Zip::from(&mut p.value).and(m).and(v).and(&*g);
+            if large {
+                zip.par_for_each(update);
+            } else {
+                zip.for_each(update);
+            }
         }
     }
     fn learning_rate(&self) -> f32 {
