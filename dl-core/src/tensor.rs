@@ -109,8 +109,26 @@ pub fn assert_input(op: &str, t: &Tensor, min_ndim: usize, last: Option<usize>) 
 /// let b = dl_core::tensor::select_rows(&t, &[2, 0]);
 /// assert_eq!(b.as_slice().unwrap(), &[30., 10.]);
 /// ```
+/// **Panics** if an index is out of bounds.
+#[track_caller]
 pub fn select_rows(t: &Tensor, indices: &[usize]) -> Tensor {
-    t.select(ndarray::Axis(0), indices)
+    // A contiguous tensor is gathered row slice by row slice (ndarray's `select` builds and
+    // concatenates a view per row).
+    let (Some(&rows), Some(data)) = (t.shape().first(), t.as_slice()) else {
+        return t.select(ndarray::Axis(0), indices);
+    };
+    let row_len = if rows == 0 { 0 } else { data.len() / rows };
+    let mut out = Vec::with_capacity(indices.len() * row_len);
+    for &i in indices {
+        assert!(
+            i < rows,
+            "select_rows: row {i} of a tensor with {rows} rows"
+        );
+        out.extend_from_slice(&data[i * row_len..(i + 1) * row_len]);
+    }
+    let mut shape = t.shape().to_vec();
+    shape[0] = indices.len();
+    from_vec(&shape, out)
 }
 
 /// Index of the largest value in each row of a `[n, k]` tensor.
@@ -137,4 +155,34 @@ pub fn argmax_rows(t: &Tensor) -> Vec<usize> {
             best
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn select_rows_agrees_with_ndarray_select() {
+        let t = from_vec(&[4, 2, 3], (0..24).map(|v| v as f32).collect());
+        let picked = [3, 0, 3, 1];
+        let expected = t.select(ndarray::Axis(0), &picked);
+        assert_eq!(select_rows(&t, &picked), expected);
+        // A transposed view is not contiguous: the general path.
+        let tt = t
+            .clone()
+            .reversed_axes()
+            .as_standard_layout()
+            .into_owned()
+            .reversed_axes();
+        assert_eq!(tt, t);
+        assert!(tt.as_slice().is_none());
+        assert_eq!(select_rows(&tt, &picked), expected);
+        assert_eq!(select_rows(&t, &[]).shape(), &[0, 2, 3]);
+    }
+
+    #[test]
+    #[should_panic(expected = "row 4 of a tensor with 4 rows")]
+    fn select_rows_names_an_index_out_of_bounds() {
+        select_rows(&zeros(&[4, 2]), &[1, 4]);
+    }
 }

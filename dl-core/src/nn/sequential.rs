@@ -110,8 +110,11 @@ impl Sequential {
     /// Runs every layer forward.
     #[track_caller]
     pub fn forward(&mut self, input: &Tensor, mode: Mode) -> Tensor {
-        let mut x = input.clone();
-        for layer in self.layers.iter_mut() {
+        let Some((first, rest)) = self.layers.split_first_mut() else {
+            return input.clone();
+        };
+        let mut x = first.forward(input, mode);
+        for layer in rest.iter_mut() {
             x = layer.forward(&x, mode);
         }
         x
