@@ -117,7 +117,7 @@ pub fn select_rows(t: &Tensor, indices: &[usize]) -> Tensor {
     let (Some(&rows), Some(data)) = (t.shape().first(), t.as_slice()) else {
         return t.select(ndarray::Axis(0), indices);
     };
-    let row_len = if rows == 0 { 0 } else { data.len() / rows };
+    let row_len = data.len().checked_div(rows).unwrap_or(0);
     let mut out = Vec::with_capacity(indices.len() * row_len);
     for &i in indices {
         assert!(
