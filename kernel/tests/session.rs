@@ -386,8 +386,9 @@ fn interrupt_loop(s: &mut Session) {
 
 fn interrupt_while_compiling(s: &mut Session) {
     s.ok("let kept_value = 7;");
-    // Hundreds of closures: rustc needs longer than the grace period, so the build is stopped.
-    let statements: String = (0..400)
+    // A thousand closures: rustc needs much longer than the grace period, so the build is
+    // stopped. (400 compiled within it once on a fast machine, and the cell then ran.)
+    let statements: String = (0..1000)
         .map(|i| {
             format!(
                 "let a{i}: Vec<u64> = (0..{i}).map(|x| x * {i} + 1).filter(|x| x % 3 == 1)\
