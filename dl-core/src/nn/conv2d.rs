@@ -203,11 +203,7 @@ impl Conv2d {
             .unwrap_or_else(|| panic!("Conv2d: backward called before forward"));
         let g = self.geometry("Conv2d::backward", &shape);
         let expected = self.output_shape(&shape);
-        assert!(
-            grad_output.shape() == expected.as_slice(),
-            "Conv2d::backward: grad_output shape {:?} does not match output shape {expected:?}",
-            grad_output.shape()
-        );
+        crate::nn::assert_grad_output_shape("Conv2d", grad_output, &expected);
         let gy = grad_output.as_standard_layout();
         conv2d_backward(
             gy.as_slice().expect("standard layout"),

@@ -92,12 +92,7 @@ impl Dense {
         let x = cached(&self.input, "Dense");
         let mut expected = x.shape().to_vec();
         *expected.last_mut().unwrap() = self.out_features;
-        assert!(
-            grad_output.shape() == expected.as_slice(),
-            "Dense::backward: grad_output shape {:?} does not match output shape {:?}",
-            grad_output.shape(),
-            expected
-        );
+        crate::nn::assert_grad_output_shape("Dense", grad_output, &expected);
         let g = grad_output.as_standard_layout();
         for p in [&mut self.weight, &mut self.bias] {
             if !p.grad.is_standard_layout() {

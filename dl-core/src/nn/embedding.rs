@@ -84,11 +84,7 @@ impl Layer for Embedding {
             .as_ref()
             .unwrap_or_else(|| panic!("Embedding: backward called before forward"));
         let expected = self.output_shape(shape);
-        assert!(
-            grad_output.shape() == expected.as_slice(),
-            "Embedding::backward: grad_output shape {:?} does not match output shape {expected:?}",
-            grad_output.shape()
-        );
+        crate::nn::assert_grad_output_shape("Embedding", grad_output, &expected);
         let g = grad_output.as_standard_layout();
         let grad = self.weight.grad.as_slice_mut().expect("own parameter");
         for (&id, row) in ids

@@ -124,3 +124,14 @@ pub fn cached<'a>(cache: &'a Option<Tensor>, layer: &str) -> &'a Tensor {
         .as_ref()
         .unwrap_or_else(|| panic!("{layer}: backward called before forward"))
 }
+
+/// Panics unless `grad_output` has the shape of the layer's output, naming the layer: for
+/// layer authors, at the start of `backward`.
+#[track_caller]
+pub fn assert_grad_output_shape(layer: &str, grad_output: &Tensor, expected: &[usize]) {
+    assert!(
+        grad_output.shape() == expected,
+        "{layer}::backward: grad_output shape {:?} does not match output shape {expected:?}",
+        grad_output.shape()
+    );
+}

@@ -117,11 +117,7 @@ impl Layer for MaxPool2d {
             .unwrap_or_else(|| panic!("MaxPool2d: backward called before forward"));
         let g = self.geometry("MaxPool2d::backward", &shape);
         let expected = self.output_shape(&shape);
-        assert!(
-            grad_output.shape() == expected.as_slice(),
-            "MaxPool2d::backward: grad_output shape {:?} does not match output shape {expected:?}",
-            grad_output.shape()
-        );
+        crate::nn::assert_grad_output_shape("MaxPool2d", grad_output, &expected);
         let gy = grad_output.as_standard_layout();
         let mut dx = crate::tensor::zeros_in_parallel(&shape);
         max_pool_backward(

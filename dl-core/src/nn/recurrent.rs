@@ -182,12 +182,7 @@ impl Recurrent {
         } else {
             vec![n, h]
         };
-        assert!(
-            grad_output.shape() == expected.as_slice(),
-            "{}::backward: grad_output shape {:?} does not match output shape {expected:?}",
-            self.name,
-            grad_output.shape()
-        );
+        crate::nn::assert_grad_output_shape(self.name, grad_output, &expected);
         let g = grad_output.as_standard_layout();
         let g = g.as_slice().expect("standard layout");
         let parts = Recurrent::batch_parts(n);
