@@ -88,7 +88,10 @@ where
 {
     let wildcard: &Path = "*".as_ref();
     if path == wildcard {
-        todo!("Need to implement support for wildcard paths!");
+        // dl-kernel patch: an error instead of upstream's `todo!()` panic.
+        return Err(crate::ZmqError::Other(
+            "ipc transport: wildcard paths (ipc://*) are not supported",
+        ));
     }
 
     #[cfg(all(feature = "tokio-runtime", target_family = "unix"))]
