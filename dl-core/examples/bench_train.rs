@@ -9,6 +9,7 @@
 //! Prints one JSON line: `{"framework": "dl-core", "workload": ..., "value": ..., "unit": ...}`.
 //! Threads: `RAYON_NUM_THREADS`.
 
+use dl_core::ops::gemm::{Output, Stored, gemm};
 use dl_core::prelude::*;
 use std::time::Instant;
 
@@ -29,7 +30,7 @@ fn setup(workload: &str) -> (Tensor, Tensor, Sequential, usize) {
                 .add(MaxPool2d::new(2))
                 .add(Flatten::new())
                 .add(Dense::new(64 * 5 * 5, 128))
-                .add(ReLU::new())
+                .add(Relu::new())
                 .add(Dense::new(128, 10))
                 .add(Softmax::new());
             model.compile(Adam::new(1e-3), Loss::SparseCategoricalCrossEntropy, &[]);
@@ -69,7 +70,19 @@ fn gemm_gflops(m: usize, n: usize, k: usize, seconds: f64) -> f64 {
     let b = dl_core::init::uniform(&[k, n], -1.0, 1.0);
     let mut c = vec![0.0f32; m * n];
     let (a, b) = (a.as_slice().unwrap(), b.as_slice().unwrap());
-    let run = |c: &mut [f32]| dl_core::ops::gemm::gemm(m, n, k, a, false, b, false, c, false);
+    let run = |c: &mut [f32]| {
+        gemm(
+            m,
+            n,
+            k,
+            a,
+            Stored::AsIs,
+            b,
+            Stored::AsIs,
+            c,
+            Output::Overwrite,
+        )
+    };
     run(&mut c);
     let mut times = Vec::new();
     let start = Instant::now();

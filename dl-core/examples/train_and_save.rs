@@ -22,7 +22,7 @@ pub fn run(path: &Path) -> f32 {
 
     let mut model = Sequential::new()
         .add(Dense::new(2, 16))
-        .add(ReLU::new())
+        .add(Relu::new())
         .add(Dense::new(16, 2));
     model.compile(
         Adam::new(0.01),
@@ -49,7 +49,7 @@ pub fn run(path: &Path) -> f32 {
     );
 
     model.save(path).expect("save the model");
-    let mut loaded = Sequential::load(path).expect("load the model");
+    let loaded = Sequential::load(path).expect("load the model");
     assert_eq!(
         model.predict(&split.x_test),
         loaded.predict(&split.x_test),

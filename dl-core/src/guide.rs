@@ -27,7 +27,7 @@
 //! ```text
 //! model = keras.Sequential([                          let mut model = Sequential::new()
 //!     layers.Dense(128, activation="relu",                .add(Dense::new(784, 128))
-//!                  input_shape=(784,)),                   .add(ReLU::new())
+//!                  input_shape=(784,)),                   .add(Relu::new())
 //!     layers.Dropout(0.2),                                .add(Dropout::new(0.2))
 //!     layers.Dense(10, activation="softmax"),             .add(Dense::new(128, 10))
 //! ])                                                      .add(Softmax::new());
@@ -48,7 +48,7 @@
 //!
 //! - **Input sizes are explicit**: Keras' `Dense(128)` infers its input size at the first call;
 //!   dl-core writes `Dense::new(inputs, 128)`. Weights exist as soon as the layer does.
-//! - **Activations are layers**: `Dense(.., activation="relu")` is `Dense` then `ReLU`.
+//! - **Activations are layers**: `Dense(.., activation="relu")` is `Dense` then `Relu`.
 //! - **Losses from logits**: Keras' `from_logits=True` is a separate variant,
 //!   e.g. `Loss::SparseCategoricalCrossEntropyWithLogits` (then no final `Softmax`).
 //! - **Images are NCHW** (`[n, channels, height, width]`, PyTorch's order), not Keras' NHWC.
@@ -61,8 +61,8 @@
 //! | `nn.Linear(784, 128)` | `Dense::new(784, 128)` (weight stored `[in, out]`, i.e. PyTorch's `weight.T`) |
 //! | `model.train()` / `model.eval()` | `Mode::Train` / `Mode::Eval` passed to `forward` |
 //! | `y = model(x)` | `let y = model.forward(&x, Mode::Train)` |
-//! | `loss = nn.CrossEntropyLoss()(logits, labels)` | `Loss::SparseCategoricalCrossEntropyWithLogits.compute(&logits, &labels)` |
-//! | `loss.backward()` | `model.backward(&loss_fn.gradient(&y_hat, &y))` (returns `∂L/∂x` too) |
+//! | `loss = nn.CrossEntropyLoss()(logits, labels)` | `Loss::SparseCategoricalCrossEntropyWithLogits.compute(&labels, &logits)` |
+//! | `loss.backward()` | `model.backward(&loss_fn.gradient(&y, &y_hat))` (returns `∂L/∂x` too) |
 //! | `opt.zero_grad(); opt.step()` | `model.zero_grad(); opt.step(&mut model.parameters_mut())` |
 //! | `model.named_parameters()` | `model.named_parameters()` (`"dense_1.weight"`) |
 //! | `torch.autograd.gradcheck` | `dl_core::gradcheck::check_layer` |
@@ -80,8 +80,8 @@
 //! for _epoch in 0..200 {
 //!     model.zero_grad();
 //!     let y_hat = model.forward(&x, Mode::Train);
-//!     let _loss = loss_fn.compute(&y_hat, &y);
-//!     model.backward(&loss_fn.gradient(&y_hat, &y));
+//!     let _loss = loss_fn.compute(&y, &y_hat);
+//!     model.backward(&loss_fn.gradient(&y, &y_hat));
 //!     optimizer.step(&mut model.parameters_mut());
 //! }
 //! assert!((model.parameters()[0].value[[0, 0]] - 3.0).abs() < 0.05);

@@ -11,7 +11,7 @@
 //! let y = x.map_axis(Axis(1), |r| (r[0] > 0.5) as u8 as f32).into_dyn();
 //! let mut model = Sequential::new()
 //!     .add(Dense::new(2, 16))
-//!     .add(ReLU::new())
+//!     .add(Relu::new())
 //!     .add(Dense::new(16, 2))
 //!     .add(Softmax::new());
 //! model.compile(Adam::new(0.01), Loss::SparseCategoricalCrossEntropy, &[Metric::Accuracy]);
@@ -116,7 +116,7 @@ pub use tensor::Tensor;
 /// let scaler = Standardizer::fit(&split.x_train);
 /// let (x_train, x_test) = (scaler.transform(&split.x_train), scaler.transform(&split.x_test));
 /// // Model, training with live progress (verbose), evaluation.
-/// let mut model = Sequential::new().add(Dense::new(2, 8)).add(ReLU::new()).add(Dense::new(8, 1));
+/// let mut model = Sequential::new().add(Dense::new(2, 8)).add(Relu::new()).add(Dense::new(8, 1));
 /// model.compile(Adam::new(0.02), Loss::BinaryCrossEntropyWithLogits, &[Metric::Accuracy]);
 /// let history = model.fit(&x_train, &split.y_train, FitOptions::new().epochs(30).validation_split(0.2).verbose(false));
 /// let accuracy = model.evaluate(&x_test, &split.y_test).get("accuracy").unwrap();
@@ -141,7 +141,7 @@ pub mod prelude {
     pub use crate::models::{LinearRegression, LogisticRegression};
     pub use crate::nn::{
         AvgPool2d, BatchNorm, Conv2d, Dense, Dropout, Embedding, Flatten, Gru, Layer, LayerConfig,
-        LeakyReLU, Lstm, MaxPool2d, Mode, Parameter, ReLU, Sequential, Sigmoid, SimpleRnn, Softmax,
+        LeakyRelu, Lstm, MaxPool2d, Mode, Parameter, Relu, Sequential, Sigmoid, SimpleRnn, Softmax,
         Tanh, clip_grad_norm,
     };
     pub use crate::optim::{Adam, LrSchedule, Momentum, Optimizer, Sgd};

@@ -112,9 +112,15 @@ pub fn assert_input(op: &str, t: &Tensor, min_ndim: usize, last: Option<usize>) 
 /// **Panics** if an index is out of bounds.
 #[track_caller]
 pub fn select_rows(t: &Tensor, indices: &[usize]) -> Tensor {
+    select_view_rows(t.view(), indices)
+}
+
+/// [`select_rows`] of a borrowed view (a part of a data set, without copying the rest).
+#[track_caller]
+pub(crate) fn select_view_rows(t: ndarray::ArrayViewD<'_, f32>, indices: &[usize]) -> Tensor {
     // A contiguous tensor is gathered row slice by row slice (ndarray's `select` builds and
     // concatenates a view per row).
-    let (Some(&rows), Some(data)) = (t.shape().first(), t.as_slice()) else {
+    let (Some(&rows), Some(data)) = (t.shape().first(), t.to_slice()) else {
         return t.select(ndarray::Axis(0), indices);
     };
     let row_len = data.len().checked_div(rows).unwrap_or(0);

@@ -13,7 +13,7 @@ fn book_cnn() -> Sequential {
         .add(MaxPool2d::new(2))
         .add(Flatten::new())
         .add(Dense::new(64 * 5 * 5, 128))
-        .add(ReLU::new())
+        .add(Relu::new())
         .add(Dense::new(128, 10))
         .add(Softmax::new())
 }

@@ -147,7 +147,7 @@ fn iris_model_selection_and_metrics() {
         let scaler = Standardizer::fit(xt);
         let mut model = Sequential::new()
             .add(Dense::new(4, 16))
-            .add(ReLU::new())
+            .add(Relu::new())
             .add(Dense::new(16, 3));
         model.compile(
             Adam::new(0.02),

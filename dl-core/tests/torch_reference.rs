@@ -63,7 +63,7 @@ fn every_loss_matches_pytorch() {
         let name = case["name"].as_str().unwrap();
         let loss = loss_by_name(name);
         let (y_hat, y) = (tensor(&case["y_hat"]), tensor(&case["y"]));
-        let value = loss.compute(&y_hat, &y);
+        let value = loss.compute(&y, &y_hat);
         let expected = case["loss"].as_f64().unwrap() as f32;
         assert!(
             (value - expected).abs() <= 1e-5 * (1.0 + expected.abs()),
@@ -71,7 +71,7 @@ fn every_loss_matches_pytorch() {
         );
         assert_close(
             &format!("{name} gradient"),
-            &loss.gradient(&y_hat, &y),
+            &loss.gradient(&y, &y_hat),
             &tensor(&case["grad"]),
             1e-5,
         );
@@ -84,8 +84,8 @@ fn every_activation_matches_pytorch() {
     for case in f["activations"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let mut layer: Box<dyn Layer> = match name {
-            "relu" => Box::new(ReLU::new()),
-            "leaky_relu" => Box::new(LeakyReLU::new(
+            "relu" => Box::new(Relu::new()),
+            "leaky_relu" => Box::new(LeakyRelu::new(
                 case["params"]["alpha"].as_f64().unwrap() as f32
             )),
             "sigmoid" => Box::new(Sigmoid::new()),

@@ -171,7 +171,7 @@ fn checkpoint_saves_a_loadable_model() {
             .callback(ModelCheckpoint::new(&path, "loss"))
             .verbose(false),
     );
-    let mut loaded = Sequential::load(&path).expect("checkpoint written");
+    let loaded = Sequential::load(&path).expect("checkpoint written");
     assert_eq!(loaded.layer_names(), model.layer_names());
     assert_eq!(loaded.predict(&x).shape(), &[200, 2]);
     std::fs::remove_file(&path).ok();
@@ -182,13 +182,13 @@ fn loading_into_a_different_architecture_names_layer_and_shapes() {
     let path = std::env::temp_dir().join(format!("dl-core-mismatch-{}.json", std::process::id()));
     Sequential::new()
         .add(Dense::new(2, 4))
-        .add(ReLU::new())
+        .add(Relu::new())
         .add(Dense::new(4, 1))
         .save(&path)
         .unwrap();
     let mut other = Sequential::new()
         .add(Dense::new(2, 4))
-        .add(ReLU::new())
+        .add(Relu::new())
         .add(Dense::new(4, 3));
     let err = other.load_weights(&path).unwrap_err();
     match &err {
@@ -281,8 +281,8 @@ fn every_loss_passes_the_gradient_check() {
             Loss::SparseCategoricalCrossEntropy => (probs.clone(), labels.clone()),
             Loss::SparseCategoricalCrossEntropyWithLogits => (logits.clone(), labels.clone()),
         };
-        let numeric = numeric_gradient(|t| loss.compute(t, &y), &y_hat, 1e-3);
-        let analytic = loss.gradient(&y_hat, &y);
+        let numeric = numeric_gradient(|t| loss.compute(&y, t), &y_hat, 1e-3);
+        let analytic = loss.gradient(&y, &y_hat);
         for (a, n) in analytic.iter().zip(numeric.iter()) {
             assert!(
                 (a - n).abs() < 2e-3 * (1.0 + a.abs()),
@@ -298,7 +298,7 @@ fn sequential_gradient_check_through_all_layers() {
     dl_core::seed(10);
     let mut model = Sequential::new()
         .add(Dense::new(3, 4))
-        .add(LeakyReLU::new(0.2))
+        .add(LeakyRelu::new(0.2))
         .add(Dense::new(4, 4))
         .add(Sigmoid::new())
         .add(Dense::new(4, 3))
@@ -308,9 +308,9 @@ fn sequential_gradient_check_through_all_layers() {
     let loss = Loss::SparseCategoricalCrossEntropy;
     let y_hat = model.forward(&x, Mode::Train);
     model.zero_grad();
-    let dx = model.backward(&loss.gradient(&y_hat, &labels));
+    let dx = model.backward(&loss.gradient(&labels, &y_hat));
     let numeric = dl_core::gradcheck::numeric_gradient(
-        |t| loss.compute(&model.forward(t, Mode::Eval), &labels),
+        |t| loss.compute(&labels, &model.forward(t, Mode::Eval)),
         &x,
         1e-2,
     );
@@ -339,7 +339,7 @@ fn targets_of_shape_n_fit_outputs_of_shape_n_by_1() {
 
 #[test]
 fn models_and_evaluations_show_as_text_and_html() {
-    let model = Sequential::new().add(Dense::new(2, 3)).add(ReLU::new());
+    let model = Sequential::new().add(Dense::new(2, 3)).add(Relu::new());
     let bundle = model.mime_bundle();
     assert!(bundle.plain_text().contains("Total parameters: 9"));
     assert!(

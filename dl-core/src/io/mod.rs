@@ -83,7 +83,7 @@ impl Sequential {
     /// ```
     /// use dl_core::prelude::*;
     /// dl_core::seed(1);
-    /// let mut model = Sequential::new().add(Dense::new(2, 3)).add(ReLU::new()).add(Dense::new(3, 1));
+    /// let mut model = Sequential::new().add(Dense::new(2, 3)).add(Relu::new()).add(Dense::new(3, 1));
     /// let path = std::env::temp_dir().join("dl_core_doc_model.json");
     /// model.save(&path).unwrap();
     /// let mut loaded = Sequential::load(&path).unwrap();

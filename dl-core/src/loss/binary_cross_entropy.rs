@@ -18,10 +18,10 @@ use crate::tensor::{Tensor, assert_same_shape};
 /// ```
 /// let p = dl_core::tensor::column(&[0.5]);
 /// let y = dl_core::tensor::column(&[1.0]);
-/// assert!((dl_core::loss::binary_cross_entropy(&p, &y) - 2f32.ln()).abs() < 1e-6);
+/// assert!((dl_core::loss::binary_cross_entropy(&y, &p) - 2f32.ln()).abs() < 1e-6);
 /// ```
 #[track_caller]
-pub fn binary_cross_entropy(p: &Tensor, y: &Tensor) -> f32 {
+pub fn binary_cross_entropy(y: &Tensor, p: &Tensor) -> f32 {
     assert_same_shape("binary_cross_entropy", p, y);
     let n = y.len().max(1) as f32;
     p.iter()
@@ -33,7 +33,7 @@ pub fn binary_cross_entropy(p: &Tensor, y: &Tensor) -> f32 {
 
 /// Gradient of [`binary_cross_entropy`] with respect to `p`.
 #[track_caller]
-pub fn binary_cross_entropy_grad(p: &Tensor, y: &Tensor) -> Tensor {
+pub fn binary_cross_entropy_grad(y: &Tensor, p: &Tensor) -> Tensor {
     assert_same_shape("binary_cross_entropy_grad", p, y);
     let n = y.len().max(1) as f32;
     let mut g = p.clone();
@@ -48,10 +48,10 @@ pub fn binary_cross_entropy_grad(p: &Tensor, y: &Tensor) -> Tensor {
 /// ```
 /// let z = dl_core::tensor::column(&[0.0]);
 /// let y = dl_core::tensor::column(&[1.0]);
-/// assert!((dl_core::loss::binary_cross_entropy_with_logits(&z, &y) - 2f32.ln()).abs() < 1e-6);
+/// assert!((dl_core::loss::binary_cross_entropy_with_logits(&y, &z) - 2f32.ln()).abs() < 1e-6);
 /// ```
 #[track_caller]
-pub fn binary_cross_entropy_with_logits(z: &Tensor, y: &Tensor) -> f32 {
+pub fn binary_cross_entropy_with_logits(y: &Tensor, z: &Tensor) -> f32 {
     assert_same_shape("binary_cross_entropy_with_logits", z, y);
     let n = y.len().max(1) as f32;
     z.iter()
@@ -63,7 +63,7 @@ pub fn binary_cross_entropy_with_logits(z: &Tensor, y: &Tensor) -> f32 {
 
 /// Gradient of [`binary_cross_entropy_with_logits`] with respect to `z`.
 #[track_caller]
-pub fn binary_cross_entropy_with_logits_grad(z: &Tensor, y: &Tensor) -> Tensor {
+pub fn binary_cross_entropy_with_logits_grad(y: &Tensor, z: &Tensor) -> Tensor {
     assert_same_shape("binary_cross_entropy_with_logits_grad", z, y);
     let n = y.len().max(1) as f32;
     let mut g = z.clone();

@@ -30,10 +30,10 @@ fn rows(op: &str, t: &Tensor) -> usize {
 /// ```
 /// let p = dl_core::tensor::from_vec(&[1, 2], vec![0.25, 0.75]);
 /// let y = dl_core::tensor::from_vec(&[1, 2], vec![0.0, 1.0]);
-/// assert!((dl_core::loss::categorical_cross_entropy(&p, &y) + 0.75f32.ln()).abs() < 1e-6);
+/// assert!((dl_core::loss::categorical_cross_entropy(&y, &p) + 0.75f32.ln()).abs() < 1e-6);
 /// ```
 #[track_caller]
-pub fn categorical_cross_entropy(p: &Tensor, y: &Tensor) -> f32 {
+pub fn categorical_cross_entropy(y: &Tensor, p: &Tensor) -> f32 {
     assert_same_shape("categorical_cross_entropy", p, y);
     let n = rows("categorical_cross_entropy", p) as f32;
     -p.iter()
@@ -45,7 +45,7 @@ pub fn categorical_cross_entropy(p: &Tensor, y: &Tensor) -> f32 {
 
 /// Gradient of [`categorical_cross_entropy`] with respect to `p`.
 #[track_caller]
-pub fn categorical_cross_entropy_grad(p: &Tensor, y: &Tensor) -> Tensor {
+pub fn categorical_cross_entropy_grad(y: &Tensor, p: &Tensor) -> Tensor {
     assert_same_shape("categorical_cross_entropy_grad", p, y);
     let n = rows("categorical_cross_entropy_grad", p) as f32;
     let mut g = p.clone();
@@ -61,10 +61,10 @@ pub fn categorical_cross_entropy_grad(p: &Tensor, y: &Tensor) -> Tensor {
 /// ```
 /// let z = dl_core::tensor::from_vec(&[1, 2], vec![0.0, 0.0]);
 /// let y = dl_core::tensor::from_vec(&[1, 2], vec![1.0, 0.0]);
-/// assert!((dl_core::loss::categorical_cross_entropy_with_logits(&z, &y) - 2f32.ln()).abs() < 1e-6);
+/// assert!((dl_core::loss::categorical_cross_entropy_with_logits(&y, &z) - 2f32.ln()).abs() < 1e-6);
 /// ```
 #[track_caller]
-pub fn categorical_cross_entropy_with_logits(z: &Tensor, y: &Tensor) -> f32 {
+pub fn categorical_cross_entropy_with_logits(y: &Tensor, z: &Tensor) -> f32 {
     assert_same_shape("categorical_cross_entropy_with_logits", z, y);
     let n = rows("categorical_cross_entropy_with_logits", z) as f32;
     let mut total = 0.0;
@@ -80,7 +80,7 @@ pub fn categorical_cross_entropy_with_logits(z: &Tensor, y: &Tensor) -> f32 {
 
 /// Gradient of [`categorical_cross_entropy_with_logits`] with respect to `z`.
 #[track_caller]
-pub fn categorical_cross_entropy_with_logits_grad(z: &Tensor, y: &Tensor) -> Tensor {
+pub fn categorical_cross_entropy_with_logits_grad(y: &Tensor, z: &Tensor) -> Tensor {
     assert_same_shape("categorical_cross_entropy_with_logits_grad", z, y);
     let n = rows("categorical_cross_entropy_with_logits_grad", z) as f32;
     let mut g = softmax_last_axis(z);

@@ -12,10 +12,10 @@ use crate::tensor::{Tensor, assert_same_shape};
 /// ```
 /// let y_hat = dl_core::tensor::column(&[1.0, 2.0]);
 /// let y = dl_core::tensor::column(&[0.0, 4.0]);
-/// assert_eq!(dl_core::loss::mae(&y_hat, &y), 1.5);
+/// assert_eq!(dl_core::loss::mae(&y, &y_hat), 1.5);
 /// ```
 #[track_caller]
-pub fn mae(y_hat: &Tensor, y: &Tensor) -> f32 {
+pub fn mae(y: &Tensor, y_hat: &Tensor) -> f32 {
     assert_same_shape("mae", y_hat, y);
     let n = y.len().max(1) as f32;
     y_hat
@@ -28,7 +28,7 @@ pub fn mae(y_hat: &Tensor, y: &Tensor) -> f32 {
 
 /// Gradient of [`mae`] with respect to `y_hat`.
 #[track_caller]
-pub fn mae_grad(y_hat: &Tensor, y: &Tensor) -> Tensor {
+pub fn mae_grad(y: &Tensor, y_hat: &Tensor) -> Tensor {
     assert_same_shape("mae_grad", y_hat, y);
     let n = y.len().max(1) as f32;
     let mut g = y_hat - y;

@@ -1,4 +1,4 @@
-//! Loss functions `L(ŷ, y)` and their gradients `∂L/∂ŷ`.
+//! Loss functions `L(y, ŷ)` (truth first, then prediction) and their gradients `∂L/∂ŷ`.
 //!
 //! Each loss is a pair of plain functions in its own file (`mse`, `mse_grad`, ...) and a
 //! variant of the [`Loss`] enum that `Sequential::compile` takes. All losses are means over the
@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 /// use dl_core::prelude::*;
 /// let y_hat = dl_core::tensor::column(&[0.5, 1.5]);
 /// let y = dl_core::tensor::column(&[0.0, 1.0]);
-/// assert_eq!(Loss::Mse.compute(&y_hat, &y), 0.25);
-/// assert_eq!(Loss::Mse.gradient(&y_hat, &y).shape(), &[2, 1]);
+/// assert_eq!(Loss::Mse.compute(&y, &y_hat), 0.25);
+/// assert_eq!(Loss::Mse.gradient(&y, &y_hat).shape(), &[2, 1]);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Loss {
@@ -50,40 +50,40 @@ pub enum Loss {
 }
 
 impl Loss {
-    /// The loss value for predictions `y_hat` and targets `y`.
+    /// The loss value for targets `y` and predictions `y_hat` (truth first).
     #[track_caller]
-    pub fn compute(&self, y_hat: &Tensor, y: &Tensor) -> f32 {
+    pub fn compute(&self, y: &Tensor, y_hat: &Tensor) -> f32 {
         match self {
-            Loss::Mse => mse(y_hat, y),
-            Loss::Mae => mae(y_hat, y),
-            Loss::BinaryCrossEntropy => binary_cross_entropy(y_hat, y),
-            Loss::BinaryCrossEntropyWithLogits => binary_cross_entropy_with_logits(y_hat, y),
-            Loss::CategoricalCrossEntropy => categorical_cross_entropy(y_hat, y),
+            Loss::Mse => mse(y, y_hat),
+            Loss::Mae => mae(y, y_hat),
+            Loss::BinaryCrossEntropy => binary_cross_entropy(y, y_hat),
+            Loss::BinaryCrossEntropyWithLogits => binary_cross_entropy_with_logits(y, y_hat),
+            Loss::CategoricalCrossEntropy => categorical_cross_entropy(y, y_hat),
             Loss::CategoricalCrossEntropyWithLogits => {
-                categorical_cross_entropy_with_logits(y_hat, y)
+                categorical_cross_entropy_with_logits(y, y_hat)
             }
-            Loss::SparseCategoricalCrossEntropy => sparse_categorical_cross_entropy(y_hat, y),
+            Loss::SparseCategoricalCrossEntropy => sparse_categorical_cross_entropy(y, y_hat),
             Loss::SparseCategoricalCrossEntropyWithLogits => {
-                sparse_categorical_cross_entropy_with_logits(y_hat, y)
+                sparse_categorical_cross_entropy_with_logits(y, y_hat)
             }
         }
     }
 
     /// The gradient `∂L/∂y_hat`.
     #[track_caller]
-    pub fn gradient(&self, y_hat: &Tensor, y: &Tensor) -> Tensor {
+    pub fn gradient(&self, y: &Tensor, y_hat: &Tensor) -> Tensor {
         match self {
-            Loss::Mse => mse_grad(y_hat, y),
-            Loss::Mae => mae_grad(y_hat, y),
-            Loss::BinaryCrossEntropy => binary_cross_entropy_grad(y_hat, y),
-            Loss::BinaryCrossEntropyWithLogits => binary_cross_entropy_with_logits_grad(y_hat, y),
-            Loss::CategoricalCrossEntropy => categorical_cross_entropy_grad(y_hat, y),
+            Loss::Mse => mse_grad(y, y_hat),
+            Loss::Mae => mae_grad(y, y_hat),
+            Loss::BinaryCrossEntropy => binary_cross_entropy_grad(y, y_hat),
+            Loss::BinaryCrossEntropyWithLogits => binary_cross_entropy_with_logits_grad(y, y_hat),
+            Loss::CategoricalCrossEntropy => categorical_cross_entropy_grad(y, y_hat),
             Loss::CategoricalCrossEntropyWithLogits => {
-                categorical_cross_entropy_with_logits_grad(y_hat, y)
+                categorical_cross_entropy_with_logits_grad(y, y_hat)
             }
-            Loss::SparseCategoricalCrossEntropy => sparse_categorical_cross_entropy_grad(y_hat, y),
+            Loss::SparseCategoricalCrossEntropy => sparse_categorical_cross_entropy_grad(y, y_hat),
             Loss::SparseCategoricalCrossEntropyWithLogits => {
-                sparse_categorical_cross_entropy_with_logits_grad(y_hat, y)
+                sparse_categorical_cross_entropy_with_logits_grad(y, y_hat)
             }
         }
     }

@@ -12,10 +12,10 @@ use crate::tensor::{Tensor, assert_same_shape};
 /// ```
 /// let y_hat = dl_core::tensor::column(&[1.0, 2.0]);
 /// let y = dl_core::tensor::column(&[0.0, 4.0]);
-/// assert_eq!(dl_core::loss::mse(&y_hat, &y), 2.5);
+/// assert_eq!(dl_core::loss::mse(&y, &y_hat), 2.5);
 /// ```
 #[track_caller]
-pub fn mse(y_hat: &Tensor, y: &Tensor) -> f32 {
+pub fn mse(y: &Tensor, y_hat: &Tensor) -> f32 {
     assert_same_shape("mse", y_hat, y);
     let n = y.len().max(1) as f32;
     y_hat
@@ -28,7 +28,7 @@ pub fn mse(y_hat: &Tensor, y: &Tensor) -> f32 {
 
 /// Gradient of [`mse`] with respect to `y_hat`.
 #[track_caller]
-pub fn mse_grad(y_hat: &Tensor, y: &Tensor) -> Tensor {
+pub fn mse_grad(y: &Tensor, y_hat: &Tensor) -> Tensor {
     assert_same_shape("mse_grad", y_hat, y);
     let n = y.len().max(1) as f32;
     (y_hat - y) * (2.0 / n)

@@ -17,7 +17,7 @@ use crate::tensor::Tensor;
 /// **Panics** naming both shapes if the label count does not match `n`, or a label is not a
 /// class index below `k`.
 #[track_caller]
-pub fn labels_to_one_hot(op: &str, predictions: &Tensor, labels: &Tensor) -> Tensor {
+pub fn labels_to_one_hot(op: &str, labels: &Tensor, predictions: &Tensor) -> Tensor {
     assert!(
         predictions.ndim() == 2,
         "{op}: expected predictions [n, classes], got shape {:?}",
@@ -47,19 +47,19 @@ pub fn labels_to_one_hot(op: &str, predictions: &Tensor, labels: &Tensor) -> Ten
 /// ```
 /// let p = dl_core::tensor::from_vec(&[1, 2], vec![0.25, 0.75]);
 /// let labels = dl_core::tensor::from_vec(&[1], vec![1.0]);
-/// assert!((dl_core::loss::sparse_categorical_cross_entropy(&p, &labels) + 0.75f32.ln()).abs() < 1e-6);
+/// assert!((dl_core::loss::sparse_categorical_cross_entropy(&labels, &p) + 0.75f32.ln()).abs() < 1e-6);
 /// ```
 #[track_caller]
-pub fn sparse_categorical_cross_entropy(p: &Tensor, labels: &Tensor) -> f32 {
-    let y = labels_to_one_hot("sparse_categorical_cross_entropy", p, labels);
-    cce::categorical_cross_entropy(p, &y)
+pub fn sparse_categorical_cross_entropy(labels: &Tensor, p: &Tensor) -> f32 {
+    let y = labels_to_one_hot("sparse_categorical_cross_entropy", labels, p);
+    cce::categorical_cross_entropy(&y, p)
 }
 
 /// Gradient of [`sparse_categorical_cross_entropy`] with respect to the probabilities.
 #[track_caller]
-pub fn sparse_categorical_cross_entropy_grad(p: &Tensor, labels: &Tensor) -> Tensor {
-    let y = labels_to_one_hot("sparse_categorical_cross_entropy_grad", p, labels);
-    cce::categorical_cross_entropy_grad(p, &y)
+pub fn sparse_categorical_cross_entropy_grad(labels: &Tensor, p: &Tensor) -> Tensor {
+    let y = labels_to_one_hot("sparse_categorical_cross_entropy_grad", labels, p);
+    cce::categorical_cross_entropy_grad(&y, p)
 }
 
 /// Sparse categorical cross-entropy of logits `[n, k]` against labels (PyTorch
@@ -68,21 +68,21 @@ pub fn sparse_categorical_cross_entropy_grad(p: &Tensor, labels: &Tensor) -> Ten
 /// ```
 /// let z = dl_core::tensor::from_vec(&[1, 2], vec![0.0, 0.0]);
 /// let labels = dl_core::tensor::from_vec(&[1], vec![0.0]);
-/// assert!((dl_core::loss::sparse_categorical_cross_entropy_with_logits(&z, &labels) - 2f32.ln()).abs() < 1e-6);
+/// assert!((dl_core::loss::sparse_categorical_cross_entropy_with_logits(&labels, &z) - 2f32.ln()).abs() < 1e-6);
 /// ```
 #[track_caller]
-pub fn sparse_categorical_cross_entropy_with_logits(z: &Tensor, labels: &Tensor) -> f32 {
-    let y = labels_to_one_hot("sparse_categorical_cross_entropy_with_logits", z, labels);
-    cce::categorical_cross_entropy_with_logits(z, &y)
+pub fn sparse_categorical_cross_entropy_with_logits(labels: &Tensor, z: &Tensor) -> f32 {
+    let y = labels_to_one_hot("sparse_categorical_cross_entropy_with_logits", labels, z);
+    cce::categorical_cross_entropy_with_logits(&y, z)
 }
 
 /// Gradient of [`sparse_categorical_cross_entropy_with_logits`] with respect to the logits.
 #[track_caller]
-pub fn sparse_categorical_cross_entropy_with_logits_grad(z: &Tensor, labels: &Tensor) -> Tensor {
+pub fn sparse_categorical_cross_entropy_with_logits_grad(labels: &Tensor, z: &Tensor) -> Tensor {
     let y = labels_to_one_hot(
         "sparse_categorical_cross_entropy_with_logits_grad",
-        z,
         labels,
+        z,
     );
-    cce::categorical_cross_entropy_with_logits_grad(z, &y)
+    cce::categorical_cross_entropy_with_logits_grad(&y, z)
 }

@@ -106,7 +106,7 @@ impl MetricAccumulator {
 
     /// Adds one batch of predictions and targets.
     #[track_caller]
-    pub fn add(&mut self, y_hat: &Tensor, y: &Tensor) {
+    pub fn add(&mut self, y: &Tensor, y_hat: &Tensor) {
         match self.metric {
             Metric::Accuracy => {
                 let threshold = if self.from_logits { 0.0 } else { 0.5 };
@@ -151,12 +151,12 @@ mod tests {
     fn accuracy_metric_handles_binary_one_hot_and_sparse_targets() {
         let binary = crate::tensor::column(&[0.2, 0.8, 0.6]);
         let mut acc = MetricAccumulator::new(Metric::Accuracy, false);
-        acc.add(&binary, &crate::tensor::column(&[0.0, 1.0, 0.0]));
+        acc.add(&crate::tensor::column(&[0.0, 1.0, 0.0]), &binary);
         assert!((acc.value() - 2.0 / 3.0).abs() < 1e-6);
 
         let logits = crate::tensor::column(&[-1.0, 2.0]);
         let mut from_logits = MetricAccumulator::new(Metric::Accuracy, true);
-        from_logits.add(&logits, &crate::tensor::column(&[0.0, 1.0]));
+        from_logits.add(&crate::tensor::column(&[0.0, 1.0]), &logits);
         assert_eq!(from_logits.value(), 1.0);
 
         let scores = crate::tensor::from_vec(&[2, 3], vec![0.1, 0.8, 0.1, 0.7, 0.2, 0.1]);

@@ -17,7 +17,7 @@ use crate::tensor::{Tensor, assert_same_shape};
 #[track_caller]
 pub fn mean_squared_error(y: &Tensor, y_hat: &Tensor) -> f32 {
     assert_same_shape("mean_squared_error", y, y_hat);
-    crate::loss::mse(y_hat, y)
+    crate::loss::mse(y, y_hat)
 }
 
 /// Mean absolute error between targets and predictions (same shape).
@@ -30,7 +30,7 @@ pub fn mean_squared_error(y: &Tensor, y_hat: &Tensor) -> f32 {
 #[track_caller]
 pub fn mean_absolute_error(y: &Tensor, y_hat: &Tensor) -> f32 {
     assert_same_shape("mean_absolute_error", y, y_hat);
-    crate::loss::mae(y_hat, y)
+    crate::loss::mae(y, y_hat)
 }
 
 /// Coefficient of determination R² (1 is perfect, 0 is as good as predicting the mean).

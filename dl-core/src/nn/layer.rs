@@ -86,10 +86,15 @@ pub enum Mode {
 /// assert_eq!(dx.shape(), &[4, 3]);
 /// assert_eq!(dense.parameters()[1].grad.as_slice().unwrap(), &[4.0, 4.0]); // bias grad = Σ rows
 /// assert_eq!(dense.output_shape(&[4, 3]), vec![4, 2]);
+/// assert_eq!(dense.infer(&x), dense.forward(&x, Mode::Eval));
 /// ```
 pub trait Layer: Send {
     /// Computes the output for a batch and caches what backward needs.
     fn forward(&mut self, input: &Tensor, mode: Mode) -> Tensor;
+    /// The output in `Mode::Eval`, from the weights alone: nothing is cached and the layer is
+    /// not changed (what [`Sequential::predict`](crate::nn::Sequential::predict) and
+    /// `evaluate` call). Equal to `forward(input, Mode::Eval)`.
+    fn infer(&self, input: &Tensor) -> Tensor;
     /// Given `∂L/∂output`, accumulates parameter gradients and returns `∂L/∂input`.
     ///
     /// **Panics** if called before `forward`.
@@ -103,12 +108,21 @@ pub trait Layer: Send {
     fn backward_parameters(&mut self, grad_output: &Tensor) {
         self.backward(grad_output);
     }
-    /// The trainable parameters, in a fixed order.
-    fn parameters(&self) -> Vec<&Parameter>;
-    /// The trainable parameters, mutably, in the same order as [`Layer::parameters`].
-    fn parameters_mut(&mut self) -> Vec<&mut Parameter>;
-    /// The output shape for an input shape (batch axis included), without computing.
-    fn output_shape(&self, input_shape: &[usize]) -> Vec<usize>;
+    /// The trainable parameters, in a fixed order. The default is none (activations,
+    /// pooling, dropout, flatten).
+    fn parameters(&self) -> Vec<&Parameter> {
+        Vec::new()
+    }
+    /// The trainable parameters, mutably, in the same order as [`Layer::parameters`]. The
+    /// default is none.
+    fn parameters_mut(&mut self) -> Vec<&mut Parameter> {
+        Vec::new()
+    }
+    /// The output shape for an input shape (batch axis included), without computing. The
+    /// default is the input's shape (elementwise layers).
+    fn output_shape(&self, input_shape: &[usize]) -> Vec<usize> {
+        input_shape.to_vec()
+    }
     /// The serialisable description of this layer (architecture, not weights).
     fn config(&self) -> LayerConfig;
     /// A short lowercase kind name, e.g. `"dense"`; `Sequential` makes it unique (`dense_1`).

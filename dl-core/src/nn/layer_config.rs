@@ -6,8 +6,8 @@
 
 use crate::init::Initializer;
 use crate::nn::{
-    AvgPool2d, BatchNorm, Conv2d, Dense, Dropout, Embedding, Flatten, Gru, Layer, LeakyReLU, Lstm,
-    MaxPool2d, ReLU, Sigmoid, SimpleRnn, Softmax, Tanh,
+    AvgPool2d, BatchNorm, Conv2d, Dense, Dropout, Embedding, Flatten, Gru, Layer, LeakyRelu, Lstm,
+    MaxPool2d, Relu, Sigmoid, SimpleRnn, Softmax, Tanh,
 };
 use serde::{Deserialize, Serialize};
 
@@ -33,10 +33,13 @@ pub enum LayerConfig {
         /// Weight initialiser.
         init: Initializer,
     },
-    /// [`ReLU`].
-    ReLU,
-    /// [`LeakyReLU`] with its negative slope.
-    LeakyReLU {
+    /// [`Relu`] (files written before the rename say `ReLU`).
+    #[serde(alias = "ReLU")]
+    Relu,
+    /// [`LeakyRelu`] with its negative slope (files written before the rename say
+    /// `LeakyReLU`).
+    #[serde(alias = "LeakyReLU")]
+    LeakyRelu {
         /// Slope for negative inputs.
         alpha: f32,
     },
@@ -147,8 +150,8 @@ impl LayerConfig {
                 out_features,
                 init,
             } => Box::new(Dense::new(in_features, out_features).with_init(init)),
-            LayerConfig::ReLU => Box::new(ReLU::new()),
-            LayerConfig::LeakyReLU { alpha } => Box::new(LeakyReLU::new(alpha)),
+            LayerConfig::Relu => Box::new(Relu::new()),
+            LayerConfig::LeakyRelu { alpha } => Box::new(LeakyRelu::new(alpha)),
             LayerConfig::Sigmoid => Box::new(Sigmoid::new()),
             LayerConfig::Tanh => Box::new(Tanh::new()),
             LayerConfig::Softmax => Box::new(Softmax::new()),
@@ -220,5 +223,23 @@ impl LayerConfig {
                 return_sequences,
             } => Box::new(Gru::new(input_size, hidden_size).return_sequences(return_sequences)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layer_names_written_before_the_rename_still_load() {
+        let old: Vec<LayerConfig> =
+            serde_json::from_str(r#"[{"type": "ReLU"}, {"type": "LeakyReLU", "alpha": 0.2}]"#)
+                .unwrap();
+        assert_eq!(
+            old,
+            vec![LayerConfig::Relu, LayerConfig::LeakyRelu { alpha: 0.2 }]
+        );
+        let new = serde_json::to_string(&LayerConfig::Relu).unwrap();
+        assert_eq!(new, r#"{"type":"Relu"}"#);
     }
 }

@@ -15,9 +15,9 @@ use crate::tensor::Tensor;
 /// ```
 /// use dl_core::prelude::*;
 /// dl_core::seed(0);
-/// let mut model = Sequential::new()
+/// let model = Sequential::new()
 ///     .add(Dense::new(2, 8))
-///     .add(ReLU::new())
+///     .add(Relu::new())
 ///     .add(Dense::new(8, 1));
 /// let x = dl_core::tensor::from_vec(&[5, 2], vec![0.1; 10]);
 /// assert_eq!(model.predict(&x).shape(), &[5, 1]);
@@ -25,7 +25,7 @@ use crate::tensor::Tensor;
 /// assert_eq!(model.num_parameters(), 2 * 8 + 8 + 8 + 1);
 /// ```
 pub struct Sequential {
-    layers: Vec<Box<dyn Layer>>,
+    pub(crate) layers: Vec<Box<dyn Layer>>,
     names: Vec<String>,
     pub(crate) compiled: Option<crate::train::Compiled>,
 }
@@ -120,6 +120,19 @@ impl Sequential {
         x
     }
 
+    /// Runs every layer in `Mode::Eval` without caching anything (see [`Layer::infer`]).
+    #[track_caller]
+    pub fn infer(&self, input: &Tensor) -> Tensor {
+        let Some((first, rest)) = self.layers.split_first() else {
+            return input.clone();
+        };
+        let mut x = first.infer(input);
+        for layer in rest {
+            x = layer.infer(&x);
+        }
+        x
+    }
+
     /// Runs every layer backward from `∂L/∂output`; returns `∂L/∂input`.
     #[track_caller]
     pub fn backward(&mut self, grad_output: &Tensor) -> Tensor {
@@ -145,13 +158,14 @@ impl Sequential {
         first.backward_parameters(&g);
     }
 
-    /// Inference on a whole data set in batches of 256, in `Mode::Eval`.
+    /// Inference on a whole data set in batches of 256, in `Mode::Eval`; the model is not
+    /// changed.
     #[track_caller]
-    pub fn predict(&mut self, x: &Tensor) -> Tensor {
+    pub fn predict(&self, x: &Tensor) -> Tensor {
         let n = x.shape().first().copied().unwrap_or(0);
         let batch = 256;
         if n <= batch {
-            return self.forward(x, Mode::Eval);
+            return self.infer(x);
         }
         let mut parts = Vec::new();
         let mut start = 0;
@@ -160,7 +174,7 @@ impl Sequential {
             let xb = x
                 .slice_axis(ndarray::Axis(0), (start..end).into())
                 .to_owned();
-            parts.push(self.forward(&xb, Mode::Eval));
+            parts.push(self.infer(&xb));
             start = end;
         }
         let views: Vec<_> = parts.iter().map(|p| p.view()).collect();

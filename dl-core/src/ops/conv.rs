@@ -16,7 +16,7 @@
 //! overwrites both.
 
 use crate::ops::fast_math::with_best_simd;
-use crate::ops::gemm::gemm;
+use crate::ops::gemm::{Output, Stored, gemm};
 use crate::ops::im2col::{Geometry, col2im, im2col};
 use crate::ops::transpose::{transpose, transpose_into};
 use rayon::prelude::*;
@@ -78,7 +78,17 @@ pub fn conv2d_forward(
             if k <= SMALL_PATCH {
                 small_patch_forward(weight, cols_n, k, p, y_n);
             } else {
-                gemm(o, p, k, weight, false, cols_n, false, y_n, true);
+                gemm(
+                    o,
+                    p,
+                    k,
+                    weight,
+                    Stored::AsIs,
+                    cols_n,
+                    Stored::AsIs,
+                    y_n,
+                    Output::Accumulate,
+                );
             }
             if relu {
                 with_best_simd(
@@ -219,9 +229,29 @@ pub fn conv2d_backward(
                 if large_patch {
                     // ∂Wᵀ += cols_n · g_nᵀ
                     transpose_into(g_n, o, p, &mut g_t);
-                    gemm(k, o, p, cols_n, false, &g_t, false, &mut gw_t, true);
+                    gemm(
+                        k,
+                        o,
+                        p,
+                        cols_n,
+                        Stored::AsIs,
+                        &g_t,
+                        Stored::AsIs,
+                        &mut gw_t,
+                        Output::Accumulate,
+                    );
                     if gx_n.is_some() {
-                        gemm(k, p, o, &weight_t, false, g_n, false, cols_n, false);
+                        gemm(
+                            k,
+                            p,
+                            o,
+                            &weight_t,
+                            Stored::AsIs,
+                            g_n,
+                            Stored::AsIs,
+                            cols_n,
+                            Output::Overwrite,
+                        );
                     }
                 } else {
                     small_patch_backward(weight, g_n, k, p, &mut gw, cols_n, gx_n.is_some());

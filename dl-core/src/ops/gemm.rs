@@ -1,13 +1,14 @@
 //! Matrix multiplication (GEMM), the workhorse of dense, convolution and recurrent layers.
 //!
 //! ```text
-//! C[m×n] ← A[m×k] · B[k×n]            (accumulate = false)
-//! C[m×n] ← C + A[m×k] · B[k×n]        (accumulate = true)
+//! C[m×n] ← A[m×k] · B[k×n]            (Output::Overwrite)
+//! C[m×n] ← C + A[m×k] · B[k×n]        (Output::Accumulate)
 //! C_ij = Σ_p A_ip B_pj
 //! ```
 //!
 //! All matrices are row-major `f32` slices. A transposed operand is read through its strides,
-//! never copied: `trans_a = true` means the slice holds `Aᵀ` as a `[k, m]` matrix.
+//! never copied: [`Stored::Transposed`] for `A` means the slice holds `Aᵀ` as a `[k, m]`
+//! matrix. [`Output::Accumulate`] adds the product into `C` instead of overwriting it.
 //!
 //! The kernel is the pure-Rust `gemm` crate (the one candle uses; its f32 part, `gemm-f32`) with its AVX-512 ("x86-v4")
 //! micro-kernels, chosen at run time from the CPU's features; other CPUs get its AVX2/FMA or
@@ -32,20 +33,38 @@ fn parallelism(m: usize, n: usize, k: usize) -> Parallelism {
     }
 }
 
+/// How an operand's slice holds its matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stored {
+    /// The matrix itself, row-major (`A` as `[m, k]`).
+    AsIs,
+    /// Its transpose, row-major (`A` as `[k, m]`): read through strides, never copied.
+    Transposed,
+}
+
+/// What the product does to `C`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// `C ← A·B`.
+    Overwrite,
+    /// `C ← C + A·B` (a gradient accumulated in place).
+    Accumulate,
+}
+
 /// `C ← A·B` or `C ← C + A·B` on row-major slices; `A` is `[m, k]`, `B` is `[k, n]`, `C` is
-/// `[m, n]`. With `trans_a` the slice `a` holds `Aᵀ` (`[k, m]`); with `trans_b`, `b` holds
-/// `Bᵀ` (`[n, k]`).
+/// `[m, n]`. With `a_stored = Stored::Transposed` the slice `a` holds `Aᵀ` (`[k, m]`); with
+/// `b_stored = Stored::Transposed`, `b` holds `Bᵀ` (`[n, k]`).
 ///
 /// **Panics** if a slice is shorter than its matrix.
 ///
 /// ```
-/// use dl_core::ops::gemm::gemm;
+/// use dl_core::ops::gemm::{Output, Stored, gemm};
 /// let a = [1.0, 2.0, 3.0, 4.0]; // [[1, 2], [3, 4]]
 /// let b = [1.0, 0.0, 0.0, 1.0]; // identity
 /// let mut c = [0.0; 4];
-/// gemm(2, 2, 2, &a, false, &b, false, &mut c, false);
+/// gemm(2, 2, 2, &a, Stored::AsIs, &b, Stored::AsIs, &mut c, Output::Overwrite);
 /// assert_eq!(c, a);
-/// gemm(2, 2, 2, &a, true, &b, false, &mut c, true); // c += aᵀ
+/// gemm(2, 2, 2, &a, Stored::Transposed, &b, Stored::AsIs, &mut c, Output::Accumulate); // c += aᵀ
 /// assert_eq!(c, [2.0, 5.0, 5.0, 8.0]);
 /// ```
 #[allow(clippy::too_many_arguments)]
@@ -55,12 +74,13 @@ pub fn gemm(
     n: usize,
     k: usize,
     a: &[f32],
-    trans_a: bool,
+    a_stored: Stored,
     b: &[f32],
-    trans_b: bool,
+    b_stored: Stored,
     c: &mut [f32],
-    accumulate: bool,
+    output: Output,
 ) {
+    let accumulate = output == Output::Accumulate;
     assert!(
         a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
         "gemm: A [{m}, {k}] ({} values), B [{k}, {n}] ({} values), C [{m}, {n}] ({} values)",
@@ -81,12 +101,12 @@ pub fn gemm(
     // of its transpose: so it computes Cᵀ[n×m] = op(B)ᵀ · op(A)ᵀ, reading every operand in
     // place (unit stride down its columns) with no transposition pass.
     // (column stride, row stride) of op(B)ᵀ [n×k] and of op(A)ᵀ [k×m]:
-    let (bt_cs, bt_rs) = if trans_b {
+    let (bt_cs, bt_rs) = if b_stored == Stored::Transposed {
         (1, k as isize)
     } else {
         (n as isize, 1)
     };
-    let (at_cs, at_rs) = if trans_a {
+    let (at_cs, at_rs) = if a_stored == Stored::Transposed {
         (1, m as isize)
     } else {
         (k as isize, 1)
@@ -145,11 +165,11 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Tensor {
         n,
         k,
         a.as_slice().expect("standard layout"),
-        false,
+        Stored::AsIs,
         b.as_slice().expect("standard layout"),
-        false,
+        Stored::AsIs,
         c.as_slice_mut().expect("fresh array"),
-        false,
+        Output::Overwrite,
     );
     c
 }
@@ -158,14 +178,30 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Tensor {
 mod tests {
     use super::*;
 
-    fn naive(m: usize, n: usize, k: usize, a: &[f32], ta: bool, b: &[f32], tb: bool) -> Vec<f32> {
+    fn naive(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: &[f32],
+        ta: Stored,
+        b: &[f32],
+        tb: Stored,
+    ) -> Vec<f32> {
         let mut c = vec![0.0; m * n];
         for i in 0..m {
             for j in 0..n {
                 let mut s = 0.0;
                 for p in 0..k {
-                    let av = if ta { a[p * m + i] } else { a[i * k + p] };
-                    let bv = if tb { b[j * k + p] } else { b[p * n + j] };
+                    let av = if ta == Stored::Transposed {
+                        a[p * m + i]
+                    } else {
+                        a[i * k + p]
+                    };
+                    let bv = if tb == Stored::Transposed {
+                        b[j * k + p]
+                    } else {
+                        b[p * n + j]
+                    };
                     s += av * bv;
                 }
                 c[i * n + j] = s;
@@ -186,11 +222,11 @@ mod tests {
         ] {
             let a: Vec<f32> = (0..m * k).map(|_| r.uniform_range(-1.0, 1.0)).collect();
             let b: Vec<f32> = (0..k * n).map(|_| r.uniform_range(-1.0, 1.0)).collect();
-            for ta in [false, true] {
-                for tb in [false, true] {
+            for ta in [Stored::AsIs, Stored::Transposed] {
+                for tb in [Stored::AsIs, Stored::Transposed] {
                     let want = naive(m, n, k, &a, ta, &b, tb);
                     let mut c = vec![1.0; m * n];
-                    gemm(m, n, k, &a, ta, &b, tb, &mut c, true);
+                    gemm(m, n, k, &a, ta, &b, tb, &mut c, Output::Accumulate);
                     for (got, want) in c.iter().zip(&want) {
                         assert!((got - 1.0 - want).abs() < 1e-4 * (1.0 + want.abs()));
                     }

@@ -1,5 +1,6 @@
 //! Pure numeric kernels behind the layers: matrix products, im2col convolution, pooling,
-//! recurrent cells. They work on plain `f32` slices with documented row-major shapes, hold no
+//! vectorised exp/sigmoid/tanh (the recurrent cells' steps are with their layers, in
+//! [`crate::nn::recurrent`]). They work on plain `f32` slices with documented row-major shapes, hold no
 //! state of their own, and write into buffers the caller reuses from batch to batch.
 
 pub mod conv;
@@ -7,5 +8,4 @@ pub mod fast_math;
 pub mod gemm;
 pub mod im2col;
 pub mod pool;
-pub mod rnn_cell;
 pub mod transpose;

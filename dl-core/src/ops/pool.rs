@@ -13,23 +13,43 @@
 use crate::ops::im2col::Geometry;
 use rayon::prelude::*;
 
+/// The positions (indices into its `h × w` plane) that the window of output `(oy, ox)`
+/// covers inside the image; positions in the padding are skipped.
+#[inline]
+fn window_taps(g: &Geometry, oy: usize, ox: usize) -> impl Iterator<Item = usize> + '_ {
+    let inside = |o: usize, i: usize, size: usize| {
+        (o * g.stride + i)
+            .checked_sub(g.padding)
+            .filter(|&r| r < size)
+    };
+    (0..g.kernel_h)
+        .filter_map(move |i| inside(oy, i, g.height))
+        .flat_map(move |r| {
+            (0..g.kernel_w).filter_map(move |j| inside(ox, j, g.width).map(|c| r * g.width + c))
+        })
+}
+
+/// Checks that `input_len` holds whole `[h, w]` planes of `g` and `output_len` one
+/// `[oh, ow]` plane for each; returns (plane length, output plane length).
+#[track_caller]
+fn plane_lengths(op: &str, input_len: usize, output_len: usize, g: &Geometry) -> (usize, usize) {
+    let (hw, p) = (g.height * g.width, g.out_len());
+    assert_eq!(input_len % hw, 0, "{op}: input length vs geometry {g:?}");
+    assert_eq!(
+        output_len,
+        input_len / hw * p,
+        "{op}: output length vs geometry {g:?}"
+    );
+    (hw, p)
+}
+
 /// Max pooling forward: `x: [planes, h, w]` → `y: [planes, oh, ow]`, recording in `argmax`
 /// (same length as `y`) the index inside its plane of each winner. `g.channels` is ignored.
 ///
 /// **Panics** if a slice length does not match `g`.
 #[track_caller]
 pub fn max_pool_forward(x: &[f32], g: &Geometry, y: &mut [f32], argmax: &mut [u32]) {
-    let (hw, p) = (g.height * g.width, g.out_len());
-    assert_eq!(
-        x.len() % hw,
-        0,
-        "max_pool_forward: input length vs geometry {g:?}"
-    );
-    assert_eq!(
-        y.len(),
-        x.len() / hw * p,
-        "max_pool_forward: output length vs geometry {g:?}"
-    );
+    let (hw, p) = plane_lengths("max_pool_forward", x.len(), y.len(), g);
     assert_eq!(argmax.len(), y.len(), "max_pool_forward: argmax length");
     let ow = g.out_w();
     x.par_chunks(hw)
@@ -43,26 +63,12 @@ pub fn max_pool_forward(x: &[f32], g: &Geometry, y: &mut [f32], argmax: &mut [u3
             for (o, (yv, av)) in y.iter_mut().zip(arg.iter_mut()).enumerate() {
                 let (oy, ox) = (o / ow, o % ow);
                 let (mut best, mut at, mut found) = (f32::NEG_INFINITY, 0u32, false);
-                for i in 0..g.kernel_h {
-                    let Some(r) = (oy * g.stride + i)
-                        .checked_sub(g.padding)
-                        .filter(|&r| r < g.height)
-                    else {
-                        continue;
-                    };
-                    for j in 0..g.kernel_w {
-                        let Some(c) = (ox * g.stride + j)
-                            .checked_sub(g.padding)
-                            .filter(|&c| c < g.width)
-                        else {
-                            continue;
-                        };
-                        let v = plane[r * g.width + c];
-                        if !found || v > best {
-                            found = true;
-                            best = v;
-                            at = (r * g.width + c) as u32;
-                        }
+                for i in window_taps(g, oy, ox) {
+                    let v = plane[i];
+                    if !found || v > best {
+                        found = true;
+                        best = v;
+                        at = i as u32;
                     }
                 }
                 *yv = best;
@@ -136,17 +142,7 @@ fn max_plane_unpadded(plane: &[f32], g: &Geometry, y: &mut [f32], arg: &mut [u32
 /// **Panics** if a slice length does not match `g`.
 #[track_caller]
 pub fn max_pool_backward(grad_y: &[f32], argmax: &[u32], g: &Geometry, grad_x: &mut [f32]) {
-    let (hw, p) = (g.height * g.width, g.out_len());
-    assert_eq!(
-        grad_x.len() % hw,
-        0,
-        "max_pool_backward: input length vs geometry {g:?}"
-    );
-    assert_eq!(
-        grad_y.len(),
-        grad_x.len() / hw * p,
-        "max_pool_backward: grad_output length"
-    );
+    let (hw, p) = plane_lengths("max_pool_backward", grad_x.len(), grad_y.len(), g);
     assert_eq!(
         argmax.len(),
         grad_y.len(),
@@ -168,17 +164,7 @@ pub fn max_pool_backward(grad_y: &[f32], argmax: &[u32], g: &Geometry, grad_x: &
 /// **Panics** if a slice length does not match `g`.
 #[track_caller]
 pub fn avg_pool_forward(x: &[f32], g: &Geometry, y: &mut [f32]) {
-    let (hw, p) = (g.height * g.width, g.out_len());
-    assert_eq!(
-        x.len() % hw,
-        0,
-        "avg_pool_forward: input length vs geometry {g:?}"
-    );
-    assert_eq!(
-        y.len(),
-        x.len() / hw * p,
-        "avg_pool_forward: output length vs geometry {g:?}"
-    );
+    let (hw, p) = plane_lengths("avg_pool_forward", x.len(), y.len(), g);
     let ow = g.out_w();
     let scale = 1.0 / (g.kernel_h * g.kernel_w) as f32;
     x.par_chunks(hw)
@@ -186,23 +172,7 @@ pub fn avg_pool_forward(x: &[f32], g: &Geometry, y: &mut [f32]) {
         .for_each(|(plane, y)| {
             for (o, yv) in y.iter_mut().enumerate() {
                 let (oy, ox) = (o / ow, o % ow);
-                let mut sum = 0.0;
-                for i in 0..g.kernel_h {
-                    let Some(r) = (oy * g.stride + i)
-                        .checked_sub(g.padding)
-                        .filter(|&r| r < g.height)
-                    else {
-                        continue;
-                    };
-                    for j in 0..g.kernel_w {
-                        if let Some(c) = (ox * g.stride + j)
-                            .checked_sub(g.padding)
-                            .filter(|&c| c < g.width)
-                        {
-                            sum += plane[r * g.width + c];
-                        }
-                    }
-                }
+                let sum: f32 = window_taps(g, oy, ox).map(|i| plane[i]).sum();
                 *yv = sum * scale;
             }
         });
@@ -214,17 +184,7 @@ pub fn avg_pool_forward(x: &[f32], g: &Geometry, y: &mut [f32]) {
 /// **Panics** if a slice length does not match `g`.
 #[track_caller]
 pub fn avg_pool_backward(grad_y: &[f32], g: &Geometry, grad_x: &mut [f32]) {
-    let (hw, p) = (g.height * g.width, g.out_len());
-    assert_eq!(
-        grad_x.len() % hw,
-        0,
-        "avg_pool_backward: input length vs geometry {g:?}"
-    );
-    assert_eq!(
-        grad_y.len(),
-        grad_x.len() / hw * p,
-        "avg_pool_backward: grad_output length"
-    );
+    let (hw, p) = plane_lengths("avg_pool_backward", grad_x.len(), grad_y.len(), g);
     let ow = g.out_w();
     let scale = 1.0 / (g.kernel_h * g.kernel_w) as f32;
     grad_x
@@ -234,21 +194,8 @@ pub fn avg_pool_backward(grad_y: &[f32], g: &Geometry, grad_x: &mut [f32]) {
             for (o, v) in gy.iter().enumerate() {
                 let (oy, ox) = (o / ow, o % ow);
                 let v = v * scale;
-                for i in 0..g.kernel_h {
-                    let Some(r) = (oy * g.stride + i)
-                        .checked_sub(g.padding)
-                        .filter(|&r| r < g.height)
-                    else {
-                        continue;
-                    };
-                    for j in 0..g.kernel_w {
-                        if let Some(c) = (ox * g.stride + j)
-                            .checked_sub(g.padding)
-                            .filter(|&c| c < g.width)
-                        {
-                            gx[r * g.width + c] += v;
-                        }
-                    }
+                for i in window_taps(g, oy, ox) {
+                    gx[i] += v;
                 }
             }
         });

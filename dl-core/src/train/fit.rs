@@ -1,17 +1,23 @@
 //! The fit loop, `evaluate`, and the metric bookkeeping they share.
+//!
+//! `fit` runs, per epoch, a training step over shuffled batches ([`Sequential::fit`]'s
+//! `train_epoch`: forward, loss, backward, optimiser step) and a validation step
+//! (`evaluate` on the held-out part), then the callbacks. The data are borrowed: a
+//! validation split is a view of the caller's tensors, and each batch gathers its rows.
 
 use crate::interrupt;
 use crate::metrics::{Metric, MetricAccumulator};
 use crate::nn::{Mode, Sequential};
 use crate::rng::Rng;
-use crate::tensor::{Tensor, select_rows};
+use crate::tensor::{Tensor, select_view_rows};
+use crate::train::Compiled;
 use crate::train::progress::Progress;
 use crate::train::{CallbackAction, Evaluation, FitOptions, History, StopReason};
-use ndarray::Axis;
+use ndarray::{ArrayViewD, Axis};
 use std::collections::BTreeMap;
 
 #[track_caller]
-fn check_pair(op: &str, x: &Tensor, y: &Tensor) -> usize {
+fn check_pair(op: &str, x: &ArrayViewD<'_, f32>, y: &ArrayViewD<'_, f32>) -> usize {
     let n = x.shape().first().copied().unwrap_or(0);
     let m = y.shape().first().copied().unwrap_or(0);
     assert!(
@@ -23,6 +29,9 @@ fn check_pair(op: &str, x: &Tensor, y: &Tensor) -> usize {
     assert!(n > 0, "{op}: no samples (x has shape {:?})", x.shape());
     n
 }
+
+/// A data set borrowed from the caller: inputs and targets, the same number of rows.
+type Data<'a> = (ArrayViewD<'a, f32>, ArrayViewD<'a, f32>);
 
 /// Keras accepts `[n]` targets for `[n, 1]` outputs (and the reverse): reshape them to match.
 fn align_targets(loss: crate::loss::Loss, y_hat: &Tensor, y: Tensor) -> Tensor {
@@ -64,104 +73,47 @@ impl Sequential {
     /// ```
     #[track_caller]
     pub fn fit(&mut self, x: &Tensor, y: &Tensor, mut options: FitOptions) -> History {
-        let n_all = check_pair("fit", x, y);
-        let mut compiled = self.compiled.take().unwrap_or_else(|| {
-            panic!("fit: the model is not compiled; call model.compile(optimizer, loss, &metrics) first")
-        });
+        let n_all = check_pair("fit", &x.view(), &y.view());
+        let initial_lr = self.compiled_mut("fit").optimizer.learning_rate();
         // Validation data: explicit, or the last fraction of the samples (as Keras does).
-        let (x_train, y_train, validation) = match options.validation_data.take() {
+        // Training and validation parts are views of the caller's tensors, not copies.
+        let explicit_validation = options.validation_data.take();
+        let (train, validation): (Data, Option<Data>) = match &explicit_validation {
             Some((xv, yv)) => {
-                check_pair("fit (validation_data)", &xv, &yv);
-                (x.clone(), y.clone(), Some((xv, yv)))
+                check_pair("fit (validation_data)", &xv.view(), &yv.view());
+                ((x.view(), y.view()), Some((xv.view(), yv.view())))
             }
             None if options.validation_split > 0.0 => {
                 let n_val = ((n_all as f32) * options.validation_split).round() as usize;
-                let n_val = n_val.clamp(1, n_all - 1);
-                let split = n_all - n_val;
-                (
-                    x.slice_axis(Axis(0), (..split).into()).to_owned(),
-                    y.slice_axis(Axis(0), (..split).into()).to_owned(),
-                    Some((
-                        x.slice_axis(Axis(0), (split..).into()).to_owned(),
-                        y.slice_axis(Axis(0), (split..).into()).to_owned(),
-                    )),
-                )
+                let split = n_all - n_val.clamp(1, n_all - 1);
+                let (x_train, x_val) = x.view().split_at(Axis(0), split);
+                let (y_train, y_val) = y.view().split_at(Axis(0), split);
+                ((x_train, y_train), Some((x_val, y_val)))
             }
-            None => (x.clone(), y.clone(), None),
+            None => ((x.view(), y.view()), None),
         };
-        let n = x_train.shape()[0];
         let batch_size = options.batch_size.max(1);
-        let num_batches = n.div_ceil(batch_size);
+        let num_batches = train.0.shape()[0].div_ceil(batch_size);
         let mut rng = match options.seed {
             Some(s) => Rng::new(s),
             None => crate::rng::fork(),
         };
-        let initial_lr = compiled.optimizer.learning_rate();
         let mut history = History::default();
         let mut progress = Progress::new(options.verbose, options.epochs, num_batches);
-        let loss_fn = compiled.loss;
 
-        'epochs: for epoch in 0..options.epochs {
-            compiled
-                .optimizer
-                .set_learning_rate(options.lr_schedule.lr_at(initial_lr, epoch));
-            let mut order: Vec<usize> = (0..n).collect();
-            if options.shuffle {
-                rng.shuffle(&mut order);
-            }
-            let mut loss_sum = 0.0f64;
-            let mut seen = 0usize;
-            let mut accumulators: Vec<MetricAccumulator> = compiled
-                .metrics
-                .iter()
-                .map(|m| MetricAccumulator::new(*m, loss_fn.from_logits()))
-                .collect();
-            for (b, indices) in order.chunks(batch_size).enumerate() {
-                if interrupt::requested() {
-                    history.stop_reason = StopReason::Interrupted {
-                        epoch: epoch + 1,
-                        batch: b + 1,
-                    };
-                    break 'epochs;
+        for epoch in 0..options.epochs {
+            let lr = options.lr_schedule.lr_at(initial_lr, epoch);
+            self.compiled_mut("fit").optimizer.set_learning_rate(lr);
+            let mut logs = match self.train_epoch(epoch, &train, &options, &mut rng, &mut progress)
+            {
+                Ok(logs) => logs,
+                Err(reason) => {
+                    history.stop_reason = reason;
+                    break;
                 }
-                let xb = select_rows(&x_train, indices);
-                let yb = select_rows(&y_train, indices);
-                self.zero_grad();
-                let y_hat = self.forward(&xb, Mode::Train);
-                let yb = align_targets(loss_fn, &y_hat, yb);
-                let loss = loss_fn.compute(&y_hat, &yb);
-                if !loss.is_finite() {
-                    history.stop_reason = StopReason::NonFiniteLoss {
-                        epoch: epoch + 1,
-                        batch: b + 1,
-                        loss,
-                    };
-                    break 'epochs;
-                }
-                let grad = loss_fn.gradient(&y_hat, &yb);
-                self.backward_parameters(&grad);
-                let mut parameters = self.parameters_mut();
-                if let Some(max_norm) = options.clip_grad_norm {
-                    crate::nn::clip_grad_norm(&mut parameters, max_norm);
-                }
-                compiled.optimizer.step(&mut parameters);
-                loss_sum += loss as f64 * indices.len() as f64;
-                seen += indices.len();
-                for acc in accumulators.iter_mut() {
-                    acc.add(&y_hat, &yb);
-                }
-                progress.batch(epoch, b, (loss_sum / seen as f64) as f32);
-            }
-            let mut logs = BTreeMap::new();
-            logs.insert("loss".to_string(), (loss_sum / seen.max(1) as f64) as f32);
-            for acc in &accumulators {
-                logs.insert(acc.metric().name().to_string(), acc.value());
-            }
+            };
             if let Some((xv, yv)) = &validation {
-                self.compiled = Some(compiled);
-                let eval = self.evaluate_inner(xv, yv, false);
-                compiled = self.compiled.take().expect("put back above");
-                match eval {
+                match self.evaluate_views(xv, yv, false) {
                     Ok(eval) => {
                         logs.insert("val_loss".into(), eval.loss);
                         for (k, v) in eval.metrics {
@@ -170,7 +122,7 @@ impl Sequential {
                     }
                     Err(reason) => {
                         history.stop_reason = reason;
-                        break 'epochs;
+                        break;
                     }
                 }
             }
@@ -180,23 +132,109 @@ impl Sequential {
             progress.epoch_end(epoch, &history);
             let mut stop = false;
             for cb in options.callbacks.iter_mut() {
-                self.compiled = Some(compiled);
-                let action = cb.on_epoch_end(epoch + 1, &logs, self);
-                compiled = self
-                    .compiled
-                    .take()
-                    .expect("callbacks keep the compiled state");
-                stop |= action == CallbackAction::Stop;
+                stop |= cb.on_epoch_end(epoch + 1, &logs, self) == CallbackAction::Stop;
             }
             if stop {
                 history.stop_reason = StopReason::EarlyStopped { epoch: epoch + 1 };
                 break;
             }
         }
-        compiled.optimizer.set_learning_rate(initial_lr);
-        self.compiled = Some(compiled);
+        self.compiled_mut("fit")
+            .optimizer
+            .set_learning_rate(initial_lr);
         progress.finish(&history);
         history
+    }
+
+    /// One epoch over `train` in shuffled batches: forward, loss, backward, optimiser step.
+    /// Returns the epoch's mean loss and training metrics, or why training stopped (an
+    /// interrupt, a non-finite loss).
+    #[track_caller]
+    fn train_epoch(
+        &mut self,
+        epoch: usize,
+        (x, y): &Data,
+        options: &FitOptions,
+        rng: &mut Rng,
+        progress: &mut Progress,
+    ) -> Result<BTreeMap<String, f32>, StopReason> {
+        let (loss_fn, metrics) = {
+            let compiled = self.compiled_mut("fit");
+            (compiled.loss, compiled.metrics.clone())
+        };
+        let mut order: Vec<usize> = (0..x.shape()[0]).collect();
+        if options.shuffle {
+            rng.shuffle(&mut order);
+        }
+        let mut loss_sum = 0.0f64;
+        let mut seen = 0usize;
+        let mut accumulators: Vec<MetricAccumulator> = metrics
+            .iter()
+            .map(|m| MetricAccumulator::new(*m, loss_fn.from_logits()))
+            .collect();
+        for (b, indices) in order.chunks(options.batch_size.max(1)).enumerate() {
+            let at = (epoch + 1, b + 1);
+            if interrupt::requested() {
+                return Err(StopReason::Interrupted {
+                    epoch: at.0,
+                    batch: at.1,
+                });
+            }
+            let xb = select_view_rows(x.view(), indices);
+            let yb = select_view_rows(y.view(), indices);
+            self.zero_grad();
+            let y_pred = self.forward(&xb, Mode::Train);
+            let yb = align_targets(loss_fn, &y_pred, yb);
+            let loss = loss_fn.compute(&yb, &y_pred);
+            if !loss.is_finite() {
+                return Err(StopReason::NonFiniteLoss {
+                    epoch: at.0,
+                    batch: at.1,
+                    loss,
+                });
+            }
+            let grad = loss_fn.gradient(&yb, &y_pred);
+            self.backward_parameters(&grad);
+            self.optimizer_step(options.clip_grad_norm);
+            loss_sum += loss as f64 * indices.len() as f64;
+            seen += indices.len();
+            for acc in accumulators.iter_mut() {
+                acc.add(&yb, &y_pred);
+            }
+            progress.batch(epoch, b, (loss_sum / seen as f64) as f32);
+        }
+        let mut logs = BTreeMap::new();
+        logs.insert("loss".to_string(), (loss_sum / seen.max(1) as f64) as f32);
+        for acc in &accumulators {
+            logs.insert(acc.metric().name().to_string(), acc.value());
+        }
+        Ok(logs)
+    }
+
+    /// The compiled optimiser's step on every parameter, after clipping the gradients' global
+    /// norm to `clip_grad_norm` if set.
+    fn optimizer_step(&mut self, clip_grad_norm: Option<f32>) {
+        let compiled = self
+            .compiled
+            .as_mut()
+            .expect("fit checked that the model is compiled");
+        let mut parameters: Vec<_> = self
+            .layers
+            .iter_mut()
+            .flat_map(|l| l.parameters_mut())
+            .collect();
+        if let Some(max_norm) = clip_grad_norm {
+            crate::nn::clip_grad_norm(&mut parameters, max_norm);
+        }
+        compiled.optimizer.step(&mut parameters);
+    }
+
+    /// The compiled state; **panics** naming `op` if the model is not compiled.
+    #[track_caller]
+    fn compiled_mut(&mut self, op: &str) -> &mut Compiled {
+        self.compiled.as_mut().unwrap_or_else(|| {
+            panic!("{op}: the model is not compiled; call model.compile(optimizer, loss, &metrics) first")
+        })
     }
 
     /// Loss and metrics on a data set, in `Mode::Eval` (Keras `model.evaluate`).
@@ -212,8 +250,8 @@ impl Sequential {
     /// assert!(e.get("mae").is_some() && e.loss >= 0.0);
     /// ```
     #[track_caller]
-    pub fn evaluate(&mut self, x: &Tensor, y: &Tensor) -> Evaluation {
-        match self.evaluate_inner(x, y, true) {
+    pub fn evaluate(&self, x: &Tensor, y: &Tensor) -> Evaluation {
+        match self.evaluate_views(&x.view(), &y.view(), true) {
             Ok(e) => e,
             Err(reason) => {
                 eprintln!("evaluate: {reason}");
@@ -225,11 +263,13 @@ impl Sequential {
         }
     }
 
+    /// The validation step: loss and metrics over `x` and `y` in batches of 256, from
+    /// [`Sequential::infer`].
     #[track_caller]
-    fn evaluate_inner(
-        &mut self,
-        x: &Tensor,
-        y: &Tensor,
+    fn evaluate_views(
+        &self,
+        x: &ArrayViewD<'_, f32>,
+        y: &ArrayViewD<'_, f32>,
         check_interrupt: bool,
     ) -> Result<Evaluation, StopReason> {
         let n = check_pair("evaluate", x, y);
@@ -257,11 +297,11 @@ impl Sequential {
             let end = (start + batch).min(n);
             let xb = x.slice_axis(Axis(0), (start..end).into()).to_owned();
             let yb = y.slice_axis(Axis(0), (start..end).into()).to_owned();
-            let y_hat = self.forward(&xb, Mode::Eval);
-            let yb = align_targets(loss_fn, &y_hat, yb);
-            loss_sum += loss_fn.compute(&y_hat, &yb) as f64 * (end - start) as f64;
+            let y_pred = self.infer(&xb);
+            let yb = align_targets(loss_fn, &y_pred, yb);
+            loss_sum += loss_fn.compute(&yb, &y_pred) as f64 * (end - start) as f64;
             for acc in accumulators.iter_mut() {
-                acc.add(&y_hat, &yb);
+                acc.add(&yb, &y_pred);
             }
             start = end;
             b += 1;

@@ -6,7 +6,7 @@
 //! ```
 
 use crate::nn::layer::cached;
-use crate::nn::{Layer, LayerConfig, Mode, Parameter};
+use crate::nn::{Layer, LayerConfig, Mode};
 use crate::tensor::Tensor;
 
 /// Tanh activation.
@@ -34,9 +34,13 @@ impl Tanh {
 
 impl Layer for Tanh {
     fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
-        let y = input.mapv(f32::tanh);
+        let y = self.infer(input);
         self.cache = Some(y.clone());
         y
+    }
+
+    fn infer(&self, input: &Tensor) -> Tensor {
+        input.mapv(f32::tanh)
     }
 
     #[track_caller]
@@ -48,18 +52,6 @@ impl Layer for Tanh {
             .and(c)
             .for_each(|g, &y| *g *= 1.0 - y * y);
         dx
-    }
-
-    fn parameters(&self) -> Vec<&Parameter> {
-        Vec::new()
-    }
-
-    fn parameters_mut(&mut self) -> Vec<&mut Parameter> {
-        Vec::new()
-    }
-
-    fn output_shape(&self, input_shape: &[usize]) -> Vec<usize> {
-        input_shape.to_vec()
     }
 
     fn config(&self) -> LayerConfig {

@@ -4,7 +4,7 @@
 //! y = reshape(x, [n, d₁·d₂·…])        ∂L/∂x = reshape(∂L/∂y, shape of x)
 //! ```
 
-use crate::nn::{Layer, LayerConfig, Mode, Parameter};
+use crate::nn::{Layer, LayerConfig, Mode};
 use crate::tensor::Tensor;
 use ndarray::IxDyn;
 
@@ -32,8 +32,13 @@ impl Flatten {
 impl Layer for Flatten {
     #[track_caller]
     fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
-        crate::tensor::assert_input("Flatten::forward", input, 1, None);
         self.input_shape = Some(input.shape().to_vec());
+        self.infer(input)
+    }
+
+    #[track_caller]
+    fn infer(&self, input: &Tensor) -> Tensor {
+        crate::tensor::assert_input("Flatten::forward", input, 1, None);
         let out = self.output_shape(input.shape());
         input
             .as_standard_layout()
@@ -58,14 +63,6 @@ impl Layer for Flatten {
             .into_owned()
             .into_shape_with_order(IxDyn(shape))
             .expect("same length")
-    }
-
-    fn parameters(&self) -> Vec<&Parameter> {
-        vec![]
-    }
-
-    fn parameters_mut(&mut self) -> Vec<&mut Parameter> {
-        vec![]
     }
 
     fn output_shape(&self, input_shape: &[usize]) -> Vec<usize> {

@@ -7,48 +7,52 @@
 //! ```
 
 use crate::nn::layer::cached;
-use crate::nn::{Layer, LayerConfig, Mode, Parameter};
+use crate::nn::{Layer, LayerConfig, Mode};
 use crate::tensor::Tensor;
 
-/// LeakyReLU activation with negative slope `alpha` (Keras' default 0.3 in `LeakyReLU::default()`,
+/// LeakyRelu activation with negative slope `alpha` (Keras' default 0.3 in `LeakyRelu::default()`,
 /// PyTorch's default 0.01).
 ///
 /// ```
 /// use dl_core::prelude::*;
-/// let mut act = LeakyReLU::new(0.1);
+/// let mut act = LeakyRelu::new(0.1);
 /// let y = act.forward(&dl_core::tensor::from_vec(&[2], vec![-2.0, 3.0]), Mode::Eval);
 /// assert_eq!(y.as_slice().unwrap(), &[-0.2, 3.0]);
 /// ```
 #[derive(Clone, Debug)]
-pub struct LeakyReLU {
+pub struct LeakyRelu {
     alpha: f32,
     cache: Option<Tensor>,
 }
 
-impl Default for LeakyReLU {
+impl Default for LeakyRelu {
     fn default() -> Self {
-        LeakyReLU::new(0.3)
+        LeakyRelu::new(0.3)
     }
 }
 
-impl LeakyReLU {
-    /// A LeakyReLU with slope `alpha` for negative inputs.
-    pub fn new(alpha: f32) -> LeakyReLU {
-        LeakyReLU { alpha, cache: None }
+impl LeakyRelu {
+    /// A LeakyRelu with slope `alpha` for negative inputs.
+    pub fn new(alpha: f32) -> LeakyRelu {
+        LeakyRelu { alpha, cache: None }
     }
 }
 
-impl Layer for LeakyReLU {
+impl Layer for LeakyRelu {
     fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
         self.cache = Some(input.clone());
+        self.infer(input)
+    }
+
+    fn infer(&self, input: &Tensor) -> Tensor {
         let a = self.alpha;
         input.mapv(|v| if v > 0.0 { v } else { a * v })
     }
 
     #[track_caller]
     fn backward(&mut self, grad_output: &Tensor) -> Tensor {
-        let c = cached(&self.cache, "LeakyReLU");
-        crate::tensor::assert_same_shape("LeakyReLU::backward", c, grad_output);
+        let c = cached(&self.cache, "LeakyRelu");
+        crate::tensor::assert_same_shape("LeakyRelu::backward", c, grad_output);
         let a = self.alpha;
         let mut dx = grad_output.clone();
         ndarray::Zip::from(&mut dx).and(c).for_each(|g, &x| {
@@ -59,20 +63,8 @@ impl Layer for LeakyReLU {
         dx
     }
 
-    fn parameters(&self) -> Vec<&Parameter> {
-        Vec::new()
-    }
-
-    fn parameters_mut(&mut self) -> Vec<&mut Parameter> {
-        Vec::new()
-    }
-
-    fn output_shape(&self, input_shape: &[usize]) -> Vec<usize> {
-        input_shape.to_vec()
-    }
-
     fn config(&self) -> LayerConfig {
-        LayerConfig::LeakyReLU { alpha: self.alpha }
+        LayerConfig::LeakyRelu { alpha: self.alpha }
     }
 
     fn name(&self) -> &str {

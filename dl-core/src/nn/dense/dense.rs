@@ -13,7 +13,7 @@
 use crate::init::Initializer;
 use crate::nn::layer::cached;
 use crate::nn::{Layer, LayerConfig, Mode, Parameter};
-use crate::ops::gemm::gemm;
+use crate::ops::gemm::{Output, Stored, gemm};
 use crate::tensor::Tensor;
 use ndarray::IxDyn;
 
@@ -103,7 +103,17 @@ impl Dense {
         let m = x.len() / k.max(1);
         // ∂L/∂W += Xᵀ G   (accumulated in place)
         let dw = self.weight.grad.as_slice_mut().expect("standard layout");
-        gemm(k, n, m, slice(x), true, slice(&g), false, dw, true);
+        gemm(
+            k,
+            n,
+            m,
+            slice(x),
+            Stored::Transposed,
+            slice(&g),
+            Stored::AsIs,
+            dw,
+            Output::Accumulate,
+        );
         // ∂L/∂b += Σ_rows G
         let db = self.bias.grad.as_slice_mut().expect("standard layout");
         for row in slice(&g).chunks(n.max(1)) {
@@ -117,12 +127,20 @@ impl Dense {
 impl Layer for Dense {
     #[track_caller]
     fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
-        crate::tensor::assert_input("Dense::forward", input, 1, Some(self.in_features));
-        let x = input.as_standard_layout().into_owned();
         if !self.weight.value.is_standard_layout() {
             // A weight assigned from a transposed array: store it row-major again.
             self.weight.value = self.weight.value.as_standard_layout().into_owned();
         }
+        let y = self.infer(input);
+        self.input = Some(input.as_standard_layout().into_owned());
+        y
+    }
+
+    #[track_caller]
+    fn infer(&self, input: &Tensor) -> Tensor {
+        crate::tensor::assert_input("Dense::forward", input, 1, Some(self.in_features));
+        let x = input.as_standard_layout();
+        let w = self.weight.value.as_standard_layout();
         let (k, n) = (self.in_features, self.out_features);
         let m = x.len() / k.max(1);
         // Y = X W (GEMM on row-major buffers), then + b on every row.
@@ -132,11 +150,11 @@ impl Layer for Dense {
             n,
             k,
             slice(&x),
-            false,
-            slice(&self.weight.value),
-            false,
+            Stored::AsIs,
+            slice(&w),
+            Stored::AsIs,
             &mut y,
-            false,
+            Output::Overwrite,
         );
         let b = slice(&self.bias.value);
         for row in y.chunks_mut(n.max(1)) {
@@ -146,7 +164,6 @@ impl Layer for Dense {
         }
         let mut out_shape = input.shape().to_vec();
         *out_shape.last_mut().unwrap() = n;
-        self.input = Some(x);
         Tensor::from_shape_vec(IxDyn(&out_shape), y).expect("m × n values")
     }
 
@@ -164,11 +181,11 @@ impl Layer for Dense {
             k,
             n,
             slice(&g),
-            false,
+            Stored::AsIs,
             slice(&self.weight.value),
-            true,
+            Stored::Transposed,
             &mut dx,
-            false,
+            Output::Overwrite,
         );
         Tensor::from_shape_vec(x.raw_dim(), dx).expect("m × k values")
     }

@@ -19,7 +19,7 @@ use ndarray::IxDyn;
 /// A 2-D convolution with `out_channels` filters of `kernel_h × kernel_w` over `in_channels`.
 ///
 /// Keras' `Conv2D(32, (3, 3), activation="relu")` on 1-channel images is
-/// `Conv2d::new(1, 32, 3).relu()` (or `Conv2d::new(1, 32, 3)` followed by `ReLU::new()`). Weights are Glorot-uniform with
+/// `Conv2d::new(1, 32, 3).relu()` (or `Conv2d::new(1, 32, 3)` followed by `Relu::new()`). Weights are Glorot-uniform with
 /// `fan_in = c·kh·kw`, `fan_out = oc·kh·kw` (Keras' default), biases zero.
 ///
 /// ```
@@ -143,9 +143,9 @@ impl Conv2d {
         conv
     }
 
-    /// The same layer followed by a ReLU, fused into the convolution (Keras'
+    /// The same layer followed by a Relu, fused into the convolution (Keras'
     /// `Conv2D(..., activation="relu")`): `y = max(0, conv(x))`. Same result as adding
-    /// `ReLU::new()` after it, with one pass over memory less.
+    /// `Relu::new()` after it, with one pass over memory less.
     pub fn relu(mut self) -> Conv2d {
         self.relu = true;
         self
@@ -194,6 +194,31 @@ impl Conv2d {
         g
     }
 
+    /// The output for `input`, with the im2col columns and (with the fused ReLU) the output
+    /// copy written to `cols` and `activated`, resized as needed.
+    #[track_caller]
+    fn run(&self, input: &Tensor, cols: &mut Vec<f32>, activated: &mut Vec<f32>) -> Tensor {
+        let g = self.geometry("Conv2d::forward", input.shape());
+        let n = input.shape()[0];
+        let x = input.as_standard_layout();
+        cols.resize(n * g.patch_len() * g.out_len(), 0.0);
+        activated.resize(n * self.out_channels * g.out_len(), 0.0);
+        let mut y = crate::tensor::zeros_in_parallel(&[n, self.out_channels, g.out_h(), g.out_w()]);
+        conv2d_forward(
+            x.as_slice().expect("standard layout"),
+            &g,
+            n,
+            self.weight.value.as_slice().expect("own parameter"),
+            self.bias.value.as_slice().expect("own parameter"),
+            self.out_channels,
+            self.relu,
+            cols,
+            activated,
+            y.as_slice_mut().expect("fresh array"),
+        );
+        y
+    }
+
     /// Backward: parameter gradients, and `∂L/∂x` into `grad_x` (zeros, `[n, c, h, w]`) if given.
     #[track_caller]
     fn backward_into(&mut self, grad_output: &Tensor, grad_x: Option<&mut [f32]>) {
@@ -224,27 +249,19 @@ impl Conv2d {
 impl Layer for Conv2d {
     #[track_caller]
     fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
-        let g = self.geometry("Conv2d::forward", input.shape());
-        let n = input.shape()[0];
-        let x = input.as_standard_layout();
-        self.cols.resize(n * g.patch_len() * g.out_len(), 0.0);
-        self.activated
-            .resize(n * self.out_channels * g.out_len(), 0.0);
-        let mut y = crate::tensor::zeros_in_parallel(&[n, self.out_channels, g.out_h(), g.out_w()]);
-        conv2d_forward(
-            x.as_slice().expect("standard layout"),
-            &g,
-            n,
-            self.weight.value.as_slice().expect("own parameter"),
-            self.bias.value.as_slice().expect("own parameter"),
-            self.out_channels,
-            self.relu,
-            &mut self.cols,
-            &mut self.activated,
-            y.as_slice_mut().expect("fresh array"),
+        let (mut cols, mut activated) = (
+            std::mem::take(&mut self.cols),
+            std::mem::take(&mut self.activated),
         );
+        let y = self.run(input, &mut cols, &mut activated);
+        (self.cols, self.activated) = (cols, activated);
         self.input_shape = Some(input.shape().to_vec());
         y
+    }
+
+    #[track_caller]
+    fn infer(&self, input: &Tensor) -> Tensor {
+        self.run(input, &mut Vec::new(), &mut Vec::new())
     }
 
     #[track_caller]

@@ -6,7 +6,7 @@
 //! ```
 
 use crate::nn::layer::cached;
-use crate::nn::{Layer, LayerConfig, Mode, Parameter};
+use crate::nn::{Layer, LayerConfig, Mode};
 use crate::tensor::Tensor;
 
 /// Softmax over the last axis: each row becomes a probability distribution.
@@ -34,9 +34,13 @@ impl Softmax {
 
 impl Layer for Softmax {
     fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
-        let y = softmax_last_axis(input);
+        let y = self.infer(input);
         self.cache = Some(y.clone());
         y
+    }
+
+    fn infer(&self, input: &Tensor) -> Tensor {
+        softmax_last_axis(input)
     }
 
     #[track_caller]
@@ -58,18 +62,6 @@ impl Layer for Softmax {
             }
         }
         dx
-    }
-
-    fn parameters(&self) -> Vec<&Parameter> {
-        Vec::new()
-    }
-
-    fn parameters_mut(&mut self) -> Vec<&mut Parameter> {
-        Vec::new()
-    }
-
-    fn output_shape(&self, input_shape: &[usize]) -> Vec<usize> {
-        input_shape.to_vec()
     }
 
     fn config(&self) -> LayerConfig {

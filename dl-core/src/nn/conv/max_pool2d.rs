@@ -6,8 +6,8 @@
 //! x: [n, c, h, w]   y: [n, c, (h + 2p − k)/s + 1, (w + 2p − k)/s + 1]
 //! ```
 
-use crate::nn::{Layer, LayerConfig, Mode, Parameter};
-use crate::ops::im2col::Geometry;
+use super::Pool2dWindow;
+use crate::nn::{Layer, LayerConfig, Mode};
 use crate::ops::pool::{max_pool_backward, max_pool_forward};
 use crate::tensor::Tensor;
 
@@ -23,9 +23,7 @@ use crate::tensor::Tensor;
 /// ```
 #[derive(Clone, Debug)]
 pub struct MaxPool2d {
-    kernel_size: usize,
-    stride: usize,
-    padding: usize,
+    window: Pool2dWindow,
     argmax: Vec<u32>,
     input_shape: Option<Vec<usize>>,
 }
@@ -33,11 +31,8 @@ pub struct MaxPool2d {
 impl MaxPool2d {
     /// Pooling over `kernel_size × kernel_size` windows with stride `kernel_size`, no padding.
     pub fn new(kernel_size: usize) -> MaxPool2d {
-        assert!(kernel_size > 0, "MaxPool2d: kernel_size must be positive");
         MaxPool2d {
-            kernel_size,
-            stride: kernel_size,
-            padding: 0,
+            window: Pool2dWindow::new("MaxPool2d", kernel_size),
             argmax: Vec::new(),
             input_shape: None,
         }
@@ -45,68 +40,49 @@ impl MaxPool2d {
 
     /// The same layer with another stride.
     pub fn with_stride(mut self, stride: usize) -> MaxPool2d {
-        assert!(stride > 0, "MaxPool2d: stride must be positive");
-        self.stride = stride;
+        self.window = self.window.with_stride("MaxPool2d", stride);
         self
     }
 
     /// The same layer with `padding` (treated as −∞) on every side.
     pub fn with_padding(mut self, padding: usize) -> MaxPool2d {
-        self.padding = padding;
+        self.window.padding = padding;
         self
-    }
-
-    #[track_caller]
-    fn geometry(&self, op: &str, shape: &[usize]) -> Geometry {
-        pool_geometry(op, shape, self.kernel_size, self.stride, self.padding)
     }
 }
 
-/// The window geometry of a pooling layer over `[n, c, h, w]`, with shape checks.
-#[track_caller]
-pub(crate) fn pool_geometry(
-    op: &str,
-    shape: &[usize],
-    kernel: usize,
-    stride: usize,
-    padding: usize,
-) -> Geometry {
-    assert!(
-        shape.len() == 4,
-        "{op}: expected input [n, c, h, w], got shape {shape:?}"
-    );
-    let g = Geometry {
-        channels: shape[1],
-        height: shape[2],
-        width: shape[3],
-        kernel_h: kernel,
-        kernel_w: kernel,
-        stride,
-        padding,
-    };
-    assert!(
-        g.fits(),
-        "{op}: a {kernel}×{kernel} window does not fit input shape {shape:?}"
-    );
-    g
+impl MaxPool2d {
+    /// The pooled output, recording each window's winner in `argmax` (resized as needed).
+    #[track_caller]
+    fn run(&self, input: &Tensor, argmax: &mut Vec<u32>) -> Tensor {
+        let g = self.window.geometry("MaxPool2d::forward", input.shape());
+        let out = self.output_shape(input.shape());
+        let x = input.as_standard_layout();
+        let mut y = crate::tensor::zeros_in_parallel(&out);
+        argmax.resize(y.len(), 0);
+        max_pool_forward(
+            x.as_slice().expect("standard layout"),
+            &g,
+            y.as_slice_mut().expect("fresh"),
+            argmax,
+        );
+        y
+    }
 }
 
 impl Layer for MaxPool2d {
     #[track_caller]
     fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
-        let g = self.geometry("MaxPool2d::forward", input.shape());
-        let out = self.output_shape(input.shape());
-        let x = input.as_standard_layout();
-        let mut y = crate::tensor::zeros_in_parallel(&out);
-        self.argmax.resize(y.len(), 0);
-        max_pool_forward(
-            x.as_slice().expect("standard layout"),
-            &g,
-            y.as_slice_mut().expect("fresh"),
-            &mut self.argmax,
-        );
+        let mut argmax = std::mem::take(&mut self.argmax);
+        let y = self.run(input, &mut argmax);
+        self.argmax = argmax;
         self.input_shape = Some(input.shape().to_vec());
         y
+    }
+
+    #[track_caller]
+    fn infer(&self, input: &Tensor) -> Tensor {
+        self.run(input, &mut Vec::new())
     }
 
     #[track_caller]
@@ -115,7 +91,7 @@ impl Layer for MaxPool2d {
             .input_shape
             .clone()
             .unwrap_or_else(|| panic!("MaxPool2d: backward called before forward"));
-        let g = self.geometry("MaxPool2d::backward", &shape);
+        let g = self.window.geometry("MaxPool2d::backward", &shape);
         let expected = self.output_shape(&shape);
         crate::nn::assert_grad_output_shape("MaxPool2d", grad_output, &expected);
         let gy = grad_output.as_standard_layout();
@@ -129,25 +105,17 @@ impl Layer for MaxPool2d {
         dx
     }
 
-    fn parameters(&self) -> Vec<&Parameter> {
-        vec![]
-    }
-
-    fn parameters_mut(&mut self) -> Vec<&mut Parameter> {
-        vec![]
-    }
-
     #[track_caller]
     fn output_shape(&self, input_shape: &[usize]) -> Vec<usize> {
-        let g = self.geometry("MaxPool2d::output_shape", input_shape);
-        vec![input_shape[0], input_shape[1], g.out_h(), g.out_w()]
+        self.window
+            .output_shape("MaxPool2d::output_shape", input_shape)
     }
 
     fn config(&self) -> LayerConfig {
         LayerConfig::MaxPool2d {
-            kernel_size: self.kernel_size,
-            stride: self.stride,
-            padding: self.padding,
+            kernel_size: self.window.kernel_size,
+            stride: self.window.stride,
+            padding: self.window.padding,
         }
     }
 

@@ -51,10 +51,11 @@ impl Embedding {
     }
 }
 
-impl Layer for Embedding {
+impl Embedding {
+    /// The token ids of `input`, checked against the vocabulary.
     #[track_caller]
-    fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
-        let ids: Vec<usize> = input
+    fn ids(&self, input: &Tensor) -> Vec<usize> {
+        input
             .iter()
             .map(|&v| {
                 let id = v.round();
@@ -66,15 +67,33 @@ impl Layer for Embedding {
                 );
                 id as usize
             })
-            .collect();
+            .collect()
+    }
+
+    /// Row `id` of the table for every id, shaped `[input_shape…, dim]`.
+    fn lookup(&self, ids: &[usize], input_shape: &[usize]) -> Tensor {
         let table = self.weight.value.as_slice().expect("own parameter");
         let mut out = Vec::with_capacity(ids.len() * self.dim);
-        for &id in &ids {
+        for &id in ids {
             out.extend_from_slice(&table[id * self.dim..(id + 1) * self.dim]);
         }
-        let shape = self.output_shape(input.shape());
-        self.ids = Some((ids, input.shape().to_vec()));
+        let shape = self.output_shape(input_shape);
         Tensor::from_shape_vec(IxDyn(&shape), out).expect("length matches")
+    }
+}
+
+impl Layer for Embedding {
+    #[track_caller]
+    fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
+        let ids = self.ids(input);
+        let y = self.lookup(&ids, input.shape());
+        self.ids = Some((ids, input.shape().to_vec()));
+        y
+    }
+
+    #[track_caller]
+    fn infer(&self, input: &Tensor) -> Tensor {
+        self.lookup(&self.ids(input), input.shape())
     }
 
     #[track_caller]

@@ -6,11 +6,50 @@
 //! ```
 //!
 //! Backward is backpropagation through time: `δ_t = (∂L/∂h_t + δ_{t+1} W_hhᵀ) ⊙ (1 − h_t²)`
-//! (see [`crate::ops::rnn_cell`]).
+//! (the unrolling over steps is in [`bptt`](super::bptt)).
 
-use crate::nn::recurrent::{Recurrent, recurrent_layer};
-use crate::ops::rnn_cell::CellKind;
+use super::bptt::CellKind;
+use super::unroll::{Recurrent, recurrent_layer};
+use crate::ops::fast_math::{tanh_in_place, with_best_simd};
+use crate::ops::gemm::{Output, Stored, gemm};
 use crate::tensor::Tensor;
+
+/// One forward step for `n` rows: `gates` holds `x_t W_ih + b_ih + b_hh` (`[n, h]`) and
+/// becomes `h_t = tanh(gates + h_{t−1} W_hh)`, copied into `h_next`.
+pub(super) fn forward_step(
+    n: usize,
+    h: usize,
+    h_prev: &[f32],
+    w_hh: &[f32],
+    gates: &mut [f32],
+    h_next: &mut [f32],
+) {
+    gemm(
+        n,
+        h,
+        h,
+        h_prev,
+        Stored::AsIs,
+        w_hh,
+        Stored::AsIs,
+        gates,
+        Output::Accumulate,
+    );
+    tanh_in_place(gates);
+    h_next.copy_from_slice(gates);
+}
+
+/// One backward step: `δ = ∂L/∂h_t ⊙ (1 − h_t²)`, the derivative of tanh at its output.
+pub(super) fn backward_step(dh: &[f32], h_cur: &[f32], delta: &mut [f32]) {
+    with_best_simd(
+        #[inline(always)]
+        || {
+            for ((dl, g), hv) in delta.iter_mut().zip(dh).zip(h_cur) {
+                *dl = g * (1.0 - hv * hv);
+            }
+        },
+    );
+}
 
 /// A fully connected recurrent layer with tanh (Keras `SimpleRNN`, PyTorch `nn.RNN`).
 ///

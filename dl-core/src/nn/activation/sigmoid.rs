@@ -6,7 +6,7 @@
 //! ```
 
 use crate::nn::layer::cached;
-use crate::nn::{Layer, LayerConfig, Mode, Parameter};
+use crate::nn::{Layer, LayerConfig, Mode};
 use crate::tensor::Tensor;
 
 /// Sigmoid activation `1 / (1 + e^(-x))`.
@@ -34,9 +34,13 @@ impl Sigmoid {
 
 impl Layer for Sigmoid {
     fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
-        let y = input.mapv(sigmoid);
+        let y = self.infer(input);
         self.cache = Some(y.clone());
         y
+    }
+
+    fn infer(&self, input: &Tensor) -> Tensor {
+        input.mapv(sigmoid)
     }
 
     #[track_caller]
@@ -48,18 +52,6 @@ impl Layer for Sigmoid {
             .and(c)
             .for_each(|g, &y| *g *= y * (1.0 - y));
         dx
-    }
-
-    fn parameters(&self) -> Vec<&Parameter> {
-        Vec::new()
-    }
-
-    fn parameters_mut(&mut self) -> Vec<&mut Parameter> {
-        Vec::new()
-    }
-
-    fn output_shape(&self, input_shape: &[usize]) -> Vec<usize> {
-        input_shape.to_vec()
     }
 
     fn config(&self) -> LayerConfig {

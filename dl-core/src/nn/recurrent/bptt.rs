@@ -1,23 +1,17 @@
-//! Recurrent cells (simple RNN, LSTM, GRU) over a whole sequence, forward and
-//! backpropagation through time (BPTT).
+//! Backpropagation through time (BPTT): a recurrent cell unrolled over a whole sequence,
+//! forward and backward. The maths of each cell's step is in its own file
+//! ([`simple_rnn`](super::simple_rnn), [`lstm`](super::lstm), [`gru`](super::gru)); this file
+//! is what they share.
 //!
 //! Weights follow `y = x W` (Keras' layout): `w_ih: [d, g·h]`, `w_hh: [h, g·h]`, biases
-//! `b_ih, b_hh: [g·h]`, with `g` gate blocks in PyTorch's order. `σ` is the logistic function.
+//! `b_ih, b_hh: [g·h]`, with `g` gate blocks in PyTorch's order. Forward computes the input
+//! projections of every step at once, `X W_ih + b_ih (+ b_hh)`, then runs the cell's step for
+//! `t = 0 … T−1`.
 //!
-//! ```text
-//! simple (g=1):  h_t = tanh(x_t W_ih + b_ih + h_{t−1} W_hh + b_hh)
-//! LSTM   (g=4):  [i f g o] = x_t W_ih + b_ih + h_{t−1} W_hh + b_hh
-//!                i, f, o = σ(·),  g = tanh(·)
-//!                c_t = f ⊙ c_{t−1} + i ⊙ g,     h_t = o ⊙ tanh(c_t)
-//! GRU    (g=3):  [a_r a_z a_n] = x_t W_ih + b_ih,   [b_r b_z b_n] = h_{t−1} W_hh + b_hh
-//!                r = σ(a_r + b_r),  z = σ(a_z + b_z),  n = tanh(a_n + r ⊙ b_n)
-//!                h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
-//! ```
-//!
-//! BPTT walks back from `t = T−1` to `0` carrying `∂L/∂h_t` (and `∂L/∂c_t`): at each step it
-//! turns them into the gradient of the gate pre-activations `δ_t`, and passes
-//! `∂L/∂h_{t−1} = δ_t W_hhᵀ` (plus the direct paths `c_t → c_{t−1}` and, in the GRU,
-//! `z ⊙ ∂L/∂h_t`). The weight gradients are then three large products over all steps at once:
+//! BPTT walks back from `t = T−1` to `0` carrying `∂L/∂h_t` (and `∂L/∂c_t`): at each step the
+//! cell turns them into the gradient of the gate pre-activations `δ_t`, and this file passes
+//! `∂L/∂h_{t−1} = δ_t W_hhᵀ` (plus the direct paths the cell adds itself). The weight
+//! gradients are then three large products over all steps at once:
 //!
 //! ```text
 //! ∂L/∂W_ih += Xᵀ Δ,    ∂L/∂W_hh += H_prevᵀ Δ_h,    ∂L/∂X = Δ W_ihᵀ
@@ -27,10 +21,9 @@
 //! contiguous block and the products over all steps are single GEMMs. Buffers live in
 //! [`RnnBuffers`] and are reused from batch to batch.
 
-use crate::ops::fast_math::{sigmoid_in_place, tanh_in_place, with_best_simd};
-use crate::ops::gemm::gemm;
+use super::{gru, lstm, simple_rnn};
+use crate::ops::gemm::{Output, Stored, gemm};
 use crate::ops::transpose::transpose_into;
-use rayon::prelude::*;
 
 /// The kind of recurrent cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,15 +100,16 @@ fn zeroed(v: &mut Vec<f32>, len: usize) {
 }
 
 /// Elementwise work per step above which rows are split over threads.
-const PARALLEL_MIN_ELEMS: usize = 16 * 1024;
+pub(super) const PARALLEL_MIN_ELEMS: usize = 16 * 1024;
 
-/// Runs `f(row index, row chunks...)` over the `n` rows of a step, in parallel when large.
+/// Runs `f(row index, row chunks...)` over the `n` rows of a step, in parallel when large
+/// (the caller has `rayon::prelude::*` in scope).
 macro_rules! rows {
     ($work:expr, [$($buf:expr => $w:expr),+], |$i:ident, $($name:ident),+| $body:block) => {{
-        if $work >= PARALLEL_MIN_ELEMS && rayon::current_num_threads() > 1 {
-            rows!(@par [$($buf => $w),+]).enumerate().for_each(|($i, rows!(@pat $($name),+))| with_best_simd(#[inline(always)] || $body));
+        if $work >= $crate::nn::recurrent::bptt::PARALLEL_MIN_ELEMS && rayon::current_num_threads() > 1 {
+            rows!(@par [$($buf => $w),+]).enumerate().for_each(|($i, rows!(@pat $($name),+))| $crate::ops::fast_math::with_best_simd(#[inline(always)] || $body));
         } else {
-            rows!(@seq [$($buf => $w),+]).enumerate().for_each(|($i, rows!(@pat $($name),+))| with_best_simd(#[inline(always)] || $body));
+            rows!(@seq [$($buf => $w),+]).enumerate().for_each(|($i, rows!(@pat $($name),+))| $crate::ops::fast_math::with_best_simd(#[inline(always)] || $body));
         }
     }};
     (@par [$b0:expr => $w0:expr $(, $buf:expr => $w:expr)*]) => {
@@ -129,6 +123,7 @@ macro_rules! rows {
     (@pat $n0:ident, $n1:ident, $n2:ident) => { (($n0, $n1), $n2) };
     (@pat $n0:ident, $n1:ident, $n2:ident, $n3:ident) => { ((($n0, $n1), $n2), $n3) };
 }
+pub(super) use rows;
 
 /// Forward over a sequence. `x: [n, t, d]` (batch-first), `w_ih: [d, g·h]`, `w_hh: [h, g·h]`,
 /// `b_ih, b_hh: [g·h]`. Afterwards `buf.h` holds `h_0 … h_T` (`[t + 1, n, h]`).
@@ -175,11 +170,11 @@ pub fn rnn_forward(
         gh,
         d,
         &buf.x,
-        false,
+        Stored::AsIs,
         w_ih,
-        false,
+        Stored::AsIs,
         &mut buf.gates,
-        true,
+        Output::Accumulate,
     );
     resize(&mut buf.h, (t + 1) * n * h);
     buf.h[..n * h].fill(0.0); // h_0
@@ -196,58 +191,25 @@ pub fn rnn_forward(
         let (h_prev, h_next) = buf.h[s * n * h..(s + 2) * n * h].split_at_mut(n * h);
         let gates = &mut buf.gates[s * n * gh..(s + 1) * n * gh];
         match kind {
-            CellKind::Simple => {
-                gemm(n, gh, h, h_prev, false, w_hh, false, gates, true);
-                tanh_in_place(gates);
-                h_next.copy_from_slice(gates);
-            }
+            CellKind::Simple => simple_rnn::forward_step(n, h, h_prev, w_hh, gates, h_next),
             CellKind::Lstm => {
-                gemm(n, gh, h, h_prev, false, w_hh, false, gates, true);
                 let (c_prev, c_next) = buf.c[s * n * h..(s + 2) * n * h].split_at_mut(n * h);
                 let tanh_c = &mut buf.tanh_c[s * n * h..(s + 1) * n * h];
-                rows!(n * gh, [gates => gh, c_next => h, h_next => h, tanh_c => h], |i, g, c, hn, tc| {
-                    let cp = &c_prev[i * h..(i + 1) * h];
-                    let (ifo, gg) = g.split_at_mut(2 * h);
-                    sigmoid_in_place(ifo);
-                    let (gg, o) = gg.split_at_mut(h);
-                    tanh_in_place(gg);
-                    sigmoid_in_place(o);
-                    let (ig, fg) = ifo.split_at(h);
-                    for k in 0..h {
-                        c[k] = fg[k] * cp[k] + ig[k] * gg[k];
-                        hn[k] = c[k];
-                    }
-                    tanh_in_place(hn);
-                    tc.copy_from_slice(hn);
-                    for k in 0..h {
-                        hn[k] *= o[k];
-                    }
-                });
+                lstm::forward_step(n, h, h_prev, w_hh, gates, c_prev, c_next, h_next, tanh_c);
             }
             CellKind::Gru => {
-                let hw = &mut buf.scratch;
-                for row in hw.chunks_exact_mut(gh) {
-                    row.copy_from_slice(b_hh);
-                }
-                gemm(n, gh, h, h_prev, false, w_hh, false, hw, true);
-                let hn_s = &mut buf.hn[s * n * h..(s + 1) * n * h];
-                rows!(n * gh, [gates => gh, hw => gh, hn_s => h, h_next => h], |i, g, hwr, bn, hnext| {
-                    let hp = &h_prev[i * h..(i + 1) * h];
-                    let (rz, nn) = g.split_at_mut(2 * h);
-                    for k in 0..2 * h {
-                        rz[k] += hwr[k];
-                    }
-                    sigmoid_in_place(rz);
-                    let (r, z) = rz.split_at(h);
-                    for k in 0..h {
-                        bn[k] = hwr[2 * h + k];
-                        nn[k] += r[k] * bn[k];
-                    }
-                    tanh_in_place(nn);
-                    for k in 0..h {
-                        hnext[k] = (1.0 - z[k]) * nn[k] + z[k] * hp[k];
-                    }
-                });
+                let b_n = &mut buf.hn[s * n * h..(s + 1) * n * h];
+                gru::forward_step(
+                    n,
+                    h,
+                    h_prev,
+                    w_hh,
+                    b_hh,
+                    gates,
+                    &mut buf.scratch,
+                    b_n,
+                    h_next,
+                );
             }
         }
     }
@@ -318,68 +280,16 @@ pub fn rnn_backward(
         let h_prev = &buf.h[s * n * h..(s + 1) * n * h];
         let h_cur = &buf.h[(s + 1) * n * h..(s + 2) * n * h];
         match kind {
-            CellKind::Simple => {
-                // δ = ∂L/∂h ⊙ (1 − h²)
-                with_best_simd(
-                    #[inline(always)]
-                    || {
-                        for ((dl, g), hv) in delta.iter_mut().zip(dh.iter()).zip(h_cur) {
-                            *dl = g * (1.0 - hv * hv);
-                        }
-                    },
-                );
-            }
+            CellKind::Simple => simple_rnn::backward_step(dh, h_cur, delta),
             CellKind::Lstm => {
                 let c_prev = &buf.c[s * n * h..(s + 1) * n * h];
                 let tanh_c = &buf.tanh_c[s * n * h..(s + 1) * n * h];
-                let dc = &mut buf.dc;
-                rows!(n * gh, [delta => gh, dc => h], |i, dl, dcr| {
-                    // Every slice exactly h long, so that the loop runs without bounds checks
-                    // and vectorises.
-                    let g = &gates[i * gh..(i + 1) * gh];
-                    let (ig, fg, gg, og) = (&g[..h], &g[h..2 * h], &g[2 * h..3 * h], &g[3 * h..4 * h]);
-                    let (dl_i, rest) = dl.split_at_mut(h);
-                    let (dl_f, rest) = rest.split_at_mut(h);
-                    let (dl_g, dl_o) = rest.split_at_mut(h);
-                    let dl_o = &mut dl_o[..h];
-                    let dcr = &mut dcr[..h];
-                    let cp = &c_prev[i * h..(i + 1) * h];
-                    let tcr = &tanh_c[i * h..(i + 1) * h];
-                    let dhr = &dh[i * h..(i + 1) * h];
-                    for k in 0..h {
-                        let tc = tcr[k];
-                        let d_o = dhr[k] * tc;
-                        let dcv = dcr[k] + dhr[k] * og[k] * (1.0 - tc * tc);
-                        dl_i[k] = dcv * gg[k] * ig[k] * (1.0 - ig[k]);
-                        dl_f[k] = dcv * cp[k] * fg[k] * (1.0 - fg[k]);
-                        dl_g[k] = dcv * ig[k] * (1.0 - gg[k] * gg[k]);
-                        dl_o[k] = d_o * og[k] * (1.0 - og[k]);
-                        dcr[k] = dcv * fg[k];
-                    }
-                });
+                lstm::backward_step(n, h, gates, c_prev, tanh_c, dh, &mut buf.dc, delta);
             }
             CellKind::Gru => {
-                let bn_all = &buf.hn[s * n * h..(s + 1) * n * h];
+                let b_n = &buf.hn[s * n * h..(s + 1) * n * h];
                 let delta_h = &mut buf.delta_h[s * n * gh..(s + 1) * n * gh];
-                rows!(n * gh, [delta => gh, delta_h => gh, dh => h], |i, dl, dlh, dhr| {
-                    let g = &gates[i * gh..(i + 1) * gh];
-                    let (r, z, nn) = (&g[..h], &g[h..2 * h], &g[2 * h..]);
-                    let hp = &h_prev[i * h..(i + 1) * h];
-                    let bn = &bn_all[i * h..(i + 1) * h];
-                    for k in 0..h {
-                        let dn = dhr[k] * (1.0 - z[k]) * (1.0 - nn[k] * nn[k]);
-                        let dz = dhr[k] * (hp[k] - nn[k]) * z[k] * (1.0 - z[k]);
-                        let dr = dn * bn[k] * r[k] * (1.0 - r[k]);
-                        dl[k] = dr;
-                        dl[h + k] = dz;
-                        dl[2 * h + k] = dn;
-                        dlh[k] = dr;
-                        dlh[h + k] = dz;
-                        dlh[2 * h + k] = dn * r[k];
-                        // the direct path h_{t−1} → h_t
-                        dhr[k] *= z[k];
-                    }
-                });
+                gru::backward_step(n, h, gates, h_prev, b_n, dh, delta, delta_h);
             }
         }
         // ∂L/∂h_{t−1} = δ_h W_hhᵀ (+ the GRU's direct path already in dh)
@@ -393,11 +303,15 @@ pub fn rnn_backward(
             h,
             gh,
             delta_h,
-            false,
+            Stored::AsIs,
             &buf.w_hh_t,
-            false,
+            Stored::AsIs,
             &mut buf.dh,
-            kind == CellKind::Gru,
+            if kind == CellKind::Gru {
+                Output::Accumulate
+            } else {
+                Output::Overwrite
+            },
         );
     }
     let delta_h: &[f32] = if kind == CellKind::Gru {
@@ -412,22 +326,22 @@ pub fn rnn_backward(
         gh,
         t * n,
         &buf.x,
-        true,
+        Stored::Transposed,
         &buf.delta,
-        false,
+        Stored::AsIs,
         grad_w_ih,
-        true,
+        Output::Accumulate,
     );
     gemm(
         h,
         gh,
         t * n,
         &buf.h[..t * n * h],
-        true,
+        Stored::Transposed,
         delta_h,
-        false,
+        Stored::AsIs,
         grad_w_hh,
-        true,
+        Output::Accumulate,
     );
     for row in buf.delta.chunks_exact(gh) {
         grad_b_ih.iter_mut().zip(row).for_each(|(a, b)| *a += b);
@@ -445,11 +359,11 @@ pub fn rnn_backward(
         d,
         gh,
         &buf.delta,
-        false,
+        Stored::AsIs,
         w_ih,
-        true,
+        Stored::Transposed,
         &mut buf.scratch,
-        false,
+        Output::Overwrite,
     );
     for (b, seq) in grad_x.chunks_exact_mut(t * d).enumerate() {
         for (s, step) in seq.chunks_exact_mut(d).enumerate() {

@@ -6,14 +6,14 @@
 //! ```
 
 use crate::nn::layer::cached;
-use crate::nn::{Layer, LayerConfig, Mode, Parameter};
+use crate::nn::{Layer, LayerConfig, Mode};
 use crate::tensor::Tensor;
 
 /// ReLU activation `max(0, x)` (the derivative at 0 is taken as 0, as in PyTorch).
 ///
 /// ```
 /// use dl_core::prelude::*;
-/// let mut act = ReLU::new();
+/// let mut act = Relu::new();
 /// let x = dl_core::tensor::from_vec(&[1, 3], vec![-1.0, 0.0, 2.0]);
 /// let y = act.forward(&x, Mode::Eval);
 /// assert_eq!(y.shape(), &[1, 3]);
@@ -21,27 +21,31 @@ use crate::tensor::Tensor;
 /// assert_eq!(dx.shape(), &[1, 3]);
 /// ```
 #[derive(Clone, Debug, Default)]
-pub struct ReLU {
+pub struct Relu {
     cache: Option<Tensor>,
 }
 
-impl ReLU {
+impl Relu {
     /// A new relu activation layer.
-    pub fn new() -> ReLU {
-        ReLU { cache: None }
+    pub fn new() -> Relu {
+        Relu { cache: None }
     }
 }
 
-impl Layer for ReLU {
+impl Layer for Relu {
     fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
         self.cache = Some(input.clone());
+        self.infer(input)
+    }
+
+    fn infer(&self, input: &Tensor) -> Tensor {
         input.mapv(|v| v.max(0.0))
     }
 
     #[track_caller]
     fn backward(&mut self, grad_output: &Tensor) -> Tensor {
         let c = cached(&self.cache, "ReLU");
-        crate::tensor::assert_same_shape("ReLU::backward", c, grad_output);
+        crate::tensor::assert_same_shape("Relu::backward", c, grad_output);
         let mut dx = grad_output.clone();
         ndarray::Zip::from(&mut dx).and(c).for_each(|g, &x| {
             if x <= 0.0 {
@@ -51,20 +55,8 @@ impl Layer for ReLU {
         dx
     }
 
-    fn parameters(&self) -> Vec<&Parameter> {
-        Vec::new()
-    }
-
-    fn parameters_mut(&mut self) -> Vec<&mut Parameter> {
-        Vec::new()
-    }
-
-    fn output_shape(&self, input_shape: &[usize]) -> Vec<usize> {
-        input_shape.to_vec()
-    }
-
     fn config(&self) -> LayerConfig {
-        LayerConfig::ReLU
+        LayerConfig::Relu
     }
 
     fn name(&self) -> &str {

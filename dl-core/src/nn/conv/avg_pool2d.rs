@@ -5,9 +5,8 @@
 //! ∂L/∂x[n, c, y, x] = Σ over the windows containing (y, x) of ∂L/∂y / k²
 //! ```
 
-use crate::nn::max_pool2d::pool_geometry;
-use crate::nn::{Layer, LayerConfig, Mode, Parameter};
-use crate::ops::im2col::Geometry;
+use super::Pool2dWindow;
+use crate::nn::{Layer, LayerConfig, Mode};
 use crate::ops::pool::{avg_pool_backward, avg_pool_forward};
 use crate::tensor::Tensor;
 
@@ -21,47 +20,43 @@ use crate::tensor::Tensor;
 /// ```
 #[derive(Clone, Debug)]
 pub struct AvgPool2d {
-    kernel_size: usize,
-    stride: usize,
-    padding: usize,
+    window: Pool2dWindow,
     input_shape: Option<Vec<usize>>,
 }
 
 impl AvgPool2d {
     /// Pooling over `kernel_size × kernel_size` windows with stride `kernel_size`, no padding.
     pub fn new(kernel_size: usize) -> AvgPool2d {
-        assert!(kernel_size > 0, "AvgPool2d: kernel_size must be positive");
         AvgPool2d {
-            kernel_size,
-            stride: kernel_size,
-            padding: 0,
+            window: Pool2dWindow::new("AvgPool2d", kernel_size),
             input_shape: None,
         }
     }
 
     /// The same layer with another stride.
     pub fn with_stride(mut self, stride: usize) -> AvgPool2d {
-        assert!(stride > 0, "AvgPool2d: stride must be positive");
-        self.stride = stride;
+        self.window = self.window.with_stride("AvgPool2d", stride);
         self
     }
 
     /// The same layer with zero `padding` on every side (included in the divisor).
     pub fn with_padding(mut self, padding: usize) -> AvgPool2d {
-        self.padding = padding;
+        self.window.padding = padding;
         self
-    }
-
-    #[track_caller]
-    fn geometry(&self, op: &str, shape: &[usize]) -> Geometry {
-        pool_geometry(op, shape, self.kernel_size, self.stride, self.padding)
     }
 }
 
 impl Layer for AvgPool2d {
     #[track_caller]
     fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
-        let g = self.geometry("AvgPool2d::forward", input.shape());
+        let y = self.infer(input);
+        self.input_shape = Some(input.shape().to_vec());
+        y
+    }
+
+    #[track_caller]
+    fn infer(&self, input: &Tensor) -> Tensor {
+        let g = self.window.geometry("AvgPool2d::forward", input.shape());
         let x = input.as_standard_layout();
         let mut y = crate::tensor::zeros_in_parallel(&self.output_shape(input.shape()));
         avg_pool_forward(
@@ -69,7 +64,6 @@ impl Layer for AvgPool2d {
             &g,
             y.as_slice_mut().expect("fresh"),
         );
-        self.input_shape = Some(input.shape().to_vec());
         y
     }
 
@@ -79,7 +73,7 @@ impl Layer for AvgPool2d {
             .input_shape
             .clone()
             .unwrap_or_else(|| panic!("AvgPool2d: backward called before forward"));
-        let g = self.geometry("AvgPool2d::backward", &shape);
+        let g = self.window.geometry("AvgPool2d::backward", &shape);
         let expected = self.output_shape(&shape);
         crate::nn::assert_grad_output_shape("AvgPool2d", grad_output, &expected);
         let gy = grad_output.as_standard_layout();
@@ -92,25 +86,17 @@ impl Layer for AvgPool2d {
         dx
     }
 
-    fn parameters(&self) -> Vec<&Parameter> {
-        vec![]
-    }
-
-    fn parameters_mut(&mut self) -> Vec<&mut Parameter> {
-        vec![]
-    }
-
     #[track_caller]
     fn output_shape(&self, input_shape: &[usize]) -> Vec<usize> {
-        let g = self.geometry("AvgPool2d::output_shape", input_shape);
-        vec![input_shape[0], input_shape[1], g.out_h(), g.out_w()]
+        self.window
+            .output_shape("AvgPool2d::output_shape", input_shape)
     }
 
     fn config(&self) -> LayerConfig {
         LayerConfig::AvgPool2d {
-            kernel_size: self.kernel_size,
-            stride: self.stride,
-            padding: self.padding,
+            kernel_size: self.window.kernel_size,
+            stride: self.window.stride,
+            padding: self.window.padding,
         }
     }
 

@@ -1,12 +1,12 @@
-//! The machinery shared by [`SimpleRnn`](crate::nn::SimpleRnn), [`Lstm`](crate::nn::Lstm)
-//! and [`Gru`](crate::nn::Gru): a cell unrolled over a batch-first sequence `[n, t, d]`,
-//! returning the last hidden state `[n, h]` or, with `return_sequences`, every hidden state
-//! `[n, t, h]`. The maths of each cell and of backpropagation through time is in
-//! [`crate::ops::rnn_cell`].
+//! The layer half shared by [`SimpleRnn`](crate::nn::SimpleRnn), [`Lstm`](crate::nn::Lstm)
+//! and [`Gru`](crate::nn::Gru): a cell's weights, unrolled over a batch-first sequence
+//! `[n, t, d]`, returning the last hidden state `[n, h]` or, with `return_sequences`, every
+//! hidden state `[n, t, h]`. The batch is split over threads; each part runs
+//! [`bptt`](super::bptt) on its own sequences.
 
+use super::bptt::{CellKind, RnnBuffers, RnnDims, rnn_backward, rnn_forward};
 use crate::init::Initializer;
 use crate::nn::Parameter;
-use crate::ops::rnn_cell::{CellKind, RnnBuffers, RnnDims, rnn_backward, rnn_forward};
 use crate::tensor::Tensor;
 use ndarray::IxDyn;
 use rayon::prelude::*;
@@ -90,8 +90,25 @@ impl Recurrent {
             .collect()
     }
 
+    /// Forward, keeping the buffers for backward.
     #[track_caller]
     pub fn forward(&mut self, input: &Tensor) -> Tensor {
+        let mut buffers = std::mem::take(&mut self.buffers);
+        let y = self.run(input, &mut buffers);
+        self.buffers = buffers;
+        let shape = input.shape();
+        self.dims = Some(RnnDims {
+            n: shape[0],
+            t: shape[1],
+            d: self.input_size,
+            h: self.hidden_size,
+        });
+        y
+    }
+
+    /// The output for `input`, with one set of `buffers` per part of the batch.
+    #[track_caller]
+    pub fn run(&self, input: &Tensor, buffers: &mut Vec<RnnBuffers>) -> Tensor {
         self.check_input("forward", input.shape());
         let (n, t, d, h) = (
             input.shape()[0],
@@ -102,7 +119,7 @@ impl Recurrent {
         let x = input.as_standard_layout();
         let x = x.as_slice().expect("standard layout");
         let parts = Recurrent::batch_parts(n);
-        self.buffers.resize_with(parts.len(), RnnBuffers::default);
+        buffers.resize_with(parts.len(), RnnBuffers::default);
         let (kind, w_ih, w_hh) = (
             self.kind,
             self.w_ih.value.as_slice().expect("own"),
@@ -114,7 +131,7 @@ impl Recurrent {
         );
         parts
             .par_iter()
-            .zip(self.buffers.par_iter_mut())
+            .zip(buffers.par_iter_mut())
             .for_each(|(&(start, rows), buf)| {
                 let dims = RnnDims { n: rows, t, d, h };
                 rnn_forward(
@@ -128,14 +145,13 @@ impl Recurrent {
                     buf,
                 );
             });
-        self.dims = Some(RnnDims { n, t, d, h });
         // Each part's states are time-major [t + 1, rows, h]; the output is batch-first.
         let mut out = Vec::with_capacity(if self.return_sequences {
             n * t * h
         } else {
             n * h
         });
-        for (&(_, rows), buf) in parts.iter().zip(&self.buffers) {
+        for (&(_, rows), buf) in parts.iter().zip(buffers.iter()) {
             let states = &buf.h;
             if self.return_sequences {
                 for b in 0..rows {
@@ -275,6 +291,10 @@ macro_rules! recurrent_layer {
             #[track_caller]
             fn forward(&mut self, input: &Tensor, _mode: $crate::nn::Mode) -> Tensor {
                 self.cell.forward(input)
+            }
+            #[track_caller]
+            fn infer(&self, input: &Tensor) -> Tensor {
+                self.cell.run(input, &mut Vec::new())
             }
             #[track_caller]
             fn backward(&mut self, grad_output: &Tensor) -> Tensor {

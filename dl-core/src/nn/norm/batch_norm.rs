@@ -139,6 +139,27 @@ impl Layer for BatchNorm {
     }
 
     #[track_caller]
+    fn infer(&self, input: &Tensor) -> Tensor {
+        let (n, c, p) = self.split("BatchNorm::forward", input.shape());
+        let mut y = input.as_standard_layout().into_owned();
+        let ys = y.as_slice_mut().expect("standard layout");
+        let (gamma, beta) = (
+            self.gamma.value.as_slice().expect("own"),
+            self.beta.value.as_slice().expect("own"),
+        );
+        for ch in 0..c {
+            let (mean, var) = (self.running_mean[ch], self.running_var[ch]);
+            let inv_std = 1.0 / (var + self.eps).sqrt();
+            for b in 0..n {
+                for v in &mut ys[(b * c + ch) * p..(b * c + ch + 1) * p] {
+                    *v = gamma[ch] * ((*v - mean) * inv_std) + beta[ch];
+                }
+            }
+        }
+        y
+    }
+
+    #[track_caller]
     fn backward(&mut self, grad_output: &Tensor) -> Tensor {
         let x_hat = self
             .x_hat
@@ -187,10 +208,6 @@ impl Layer for BatchNorm {
 
     fn parameters_mut(&mut self) -> Vec<&mut Parameter> {
         vec![&mut self.gamma, &mut self.beta]
-    }
-
-    fn output_shape(&self, input_shape: &[usize]) -> Vec<usize> {
-        input_shape.to_vec()
     }
 
     fn config(&self) -> LayerConfig {

@@ -9,7 +9,7 @@
 //! Scaling by `1 / (1 − p)` during training keeps the expected activation unchanged, so
 //! nothing needs rescaling at inference. Masks draw from the crate-wide seeded generator.
 
-use crate::nn::{Layer, LayerConfig, Mode, Parameter};
+use crate::nn::{Layer, LayerConfig, Mode};
 use crate::tensor::Tensor;
 
 /// Dropout with drop probability `rate` (active only in `Mode::Train`).
@@ -65,6 +65,10 @@ impl Layer for Dropout {
     }
 
     #[track_caller]
+    fn infer(&self, input: &Tensor) -> Tensor {
+        input.clone()
+    }
+
     fn backward(&mut self, grad_output: &Tensor) -> Tensor {
         match &self.mask {
             None => grad_output.clone(),
@@ -73,18 +77,6 @@ impl Layer for Dropout {
                 grad_output * mask
             }
         }
-    }
-
-    fn parameters(&self) -> Vec<&Parameter> {
-        Vec::new()
-    }
-
-    fn parameters_mut(&mut self) -> Vec<&mut Parameter> {
-        Vec::new()
-    }
-
-    fn output_shape(&self, input_shape: &[usize]) -> Vec<usize> {
-        input_shape.to_vec()
     }
 
     fn config(&self) -> LayerConfig {
