@@ -33,13 +33,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / ".venv" / "share" / "jupyter" / "kernels" / "rust-dl" / "kernel.json"
 DL_CORE = ROOT / "dl-core"
 
-PLOT = 'line_plot("squares", &[("x²", &[0.0f32, 1.0, 4.0, 9.0][..])]).show();'
+PLOT = 'plot::line("squares", &[("x²", &[0.0f32, 1.0, 4.0, 9.0][..])]).show();'
 TRIVIAL = "1 + 1"
 TRAIN = """
 {
     let x = Array2::<f32>::from_shape_fn((64, 8), |(i, j)| ((i * 8 + j) % 7) as f32 / 7.0).into_dyn();
     let y = Array2::<f32>::from_shape_fn((64, 1), |(i, _)| (i % 2) as f32).into_dyn();
-    let mut model = Sequential::new().add(Dense::new(8, 16)).add(ReLU::new()).add(Dense::new(16, 1));
+    let mut model = Sequential::new().add(Dense::new(8, 16)).add(Relu::new()).add(Dense::new(16, 1));
     model.compile(Adam::new(0.01), Loss::Mse, &[]);
     model.fit(&x, &y, FitOptions::new().epochs(1).batch_size(64).verbose(false));
 }

@@ -31,7 +31,7 @@ fn main() {
         ("roc", roc.plot()),
         (
             "line",
-            line_plot(
+            plot::line(
                 "Loss",
                 &[
                     ("train", &[1.0, 0.6, 0.4, 0.3, 0.25]),
@@ -41,20 +41,20 @@ fn main() {
             .x_label("epoch")
             .y_label("loss"),
         ),
-        ("scatter", scatter_by_class("Two classes", &x, &labels)),
+        ("scatter", plot::scatter("Two classes", &x, &labels)),
         (
             "fit_line",
-            fit_line(
+            plot::fit_line(
                 "y = 3x + 1 + noise",
-                &[0.1, 0.4, 0.5, 0.9],
-                &[1.7, 2.6, 3.1, 4.2],
+                &dl_core::tensor::column(&[0.1, 0.4, 0.5, 0.9]),
+                &dl_core::tensor::column(&[1.7, 2.6, 3.1, 4.2]),
                 3.0,
                 1.4,
             ),
         ),
         (
             "decision_boundary",
-            decision_boundary("x₀ + x₁ > 1", &x, &labels, |g| {
+            plot::decision_boundary("x₀ + x₁ > 1", &x, &labels, |g| {
                 g.map_axis(Axis(1), |r| (r[0] + r[1] > 1.0) as u8 as f32)
                     .insert_axis(Axis(1))
                     .into_dyn()
@@ -62,15 +62,15 @@ fn main() {
         ),
         (
             "histogram",
-            histogram(
+            plot::histogram(
                 "Normal samples",
-                dl_core::init::normal(&[1000], 0.0, 1.0).as_slice().unwrap(),
+                &dl_core::init::normal(&[1000], 0.0, 1.0),
                 30,
             ),
         ),
         (
             "confusion",
-            confusion_matrix_plot(
+            plot::confusion_matrix(
                 &dl_core::metrics::confusion_matrix(
                     &[0, 0, 1, 1, 2, 2, 2],
                     &[0, 1, 1, 1, 2, 0, 2],
@@ -81,7 +81,7 @@ fn main() {
         ),
         (
             "images",
-            image_grid(
+            plot::image_grid(
                 "Digits",
                 &dl_core::init::uniform(&[8, 28, 28], 0.0, 1.0),
                 &["0", "1", "2", "3", "4", "5", "6", "7"],

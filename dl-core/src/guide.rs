@@ -91,7 +91,7 @@
 //!
 //! | scikit-learn | dl-core |
 //! |---|---|
-//! | `LinearRegression().fit(X, y)` | `LinearRegression::new().fit_closed_form(&x, &y)` (or `.fit_gd(&x, &y, lr, num_epochs)`) |
+//! | `LinearRegression().fit(X, y)` | `LinearRegression::new().fit_closed_form(&x, &y)` (or `.fit(&x, &y, lr, num_epochs)`) |
 //! | `LogisticRegression().fit(X, y)` | `LogisticRegression::new().fit(&x, &y, lr, num_epochs)` |
 //! | `train_test_split(X, y, test_size=.2, random_state=0)` | `dl_core::data::train_test_split(&x, &y, 0.2, 0)` |
 //! | `StandardScaler().fit(X_train)` | `dl_core::data::Standardizer::fit(&x_train)` |
@@ -105,9 +105,9 @@
 //!
 //! | matplotlib | dl-core |
 //! |---|---|
-//! | `plt.plot(history.history["loss"])` | `history.plot().show()` or `line_plot("loss", &[("train", history.get("loss"))]).show()` |
-//! | `plt.scatter(X[:,0], X[:,1], c=y)` | `scatter_by_class("data", &x, &labels).show()` |
-//! | `plt.hist(v, bins=30)` | `histogram("v", &v, 30).show()` |
-//! | `plt.imshow(...)` grid of digits | `image_grid("digits", &images, &labels, 8).show()` |
-//! | `ConfusionMatrixDisplay(cm)` | `confusion_matrix_plot(&cm, &["0", "1"]).show()` |
+//! | `plt.plot(history.history["loss"])` | `history.plot().show()` or `plot::line("loss", &[("train", history.get("loss"))]).show()` |
+//! | `plt.scatter(X[:,0], X[:,1], c=y)` | `plot::scatter("data", &x, &labels).show()` |
+//! | `plt.hist(v, bins=30)` | `plot::histogram("v", &v, 30).show()` |
+//! | `plt.imshow(...)` grid of digits | `plot::image_grid("digits", &images, &labels, 8).show()` |
+//! | `ConfusionMatrixDisplay(cm)` | `plot::confusion_matrix(&cm, &["0", "1"]).show()` |
 //! | `plt.savefig("f.png")` | `figure.save("f.png")?` (or `.svg`) |

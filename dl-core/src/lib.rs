@@ -53,23 +53,59 @@
 //! - **Plots without system fonts**: plotters with the `ab_glyph` backend and the bundled
 //!   DejaVu Sans; plotters' `ttf` feature must never be enabled (it would prefer system fonts).
 //!
+//! ## Naming rules
+//!
+//! One grammar for the whole public API, notebooks included:
+//!
+//! - **Case** follows Rust's API guidelines: types are `UpperCamelCase` with acronyms as
+//!   words (`Relu`, `LeakyRelu`, `Lstm`, `Gru`, `Sgd`, `Mse`), functions and modules
+//!   `snake_case`.
+//! - **Truth first, then prediction** in every function that compares the two, losses and
+//!   metrics alike (scikit-learn's and Keras' order): `Loss::compute(&y, &y_hat)`,
+//!   `Loss::gradient(&y, &y_hat)`, `loss::mse(&y, &y_hat)`,
+//!   `metrics::accuracy(&y_true, &y_pred)`, `metrics::r2_score(&y, &y_hat)`,
+//!   `gradcheck::check_loss(loss, &y, &y_hat, eps)`.
+//! - **Files are read with `read_*` and written with `write_*`**: `data::read_csv`,
+//!   `read_mnist`, `read_text`, `read_image`, `write_png`. A model is saved and loaded as a
+//!   pair: `model.save(path)`, `Sequential::load(path)`.
+//! - **Plots are `plot::<what they draw>`**, nouns, each returning a [`plot::Figure`]:
+//!   `plot::line`, `plot::scatter`, `plot::histogram`, `plot::heatmap`,
+//!   `plot::confusion_matrix`, `plot::fit_line`, `plot::decision_boundary`,
+//!   `plot::image_grid`; a result that can draw itself has a `.plot()` method
+//!   (`History::plot`, `RocCurve::plot`).
+//! - **One type per role in a plot**: the data drawn are a `&Tensor` (values in order, points
+//!   `[n, 2]`, images `[n, h, w]` or `[n, c, h, w]`), class labels `&[usize]`, names and
+//!   captions `&[impl AsRef<str>]`, matrices `&Array2`; only a line's series (numbers
+//!   collected along the way, like a loss per epoch) and the `Figure` builder's coordinates
+//!   are `&[f32]`.
+//! - **`fit` learns, `predict` answers**: `Sequential::fit`, `LinearRegression::fit`,
+//!   `LogisticRegression::fit`, `Standardizer::fit` (another algorithm says so:
+//!   `LinearRegression::fit_closed_form`); `predict` and `evaluate` take `&self` and leave
+//!   the model as it was.
+//! - **Builders say what they change**: `with_*` returns the value with one setting changed
+//!   (`Conv2d::with_stride`, `Dense::with_init`); `new` takes the sizes, in the order data
+//!   flow through them (`Dense::new(in, out)`).
+//! - **No bare booleans in calls**: a choice between two behaviours is an enum
+//!   (`Mode::Train`, `gemm`'s `Stored::Transposed` and `Output::Accumulate`).
+//! - **ndarray's conversions**: `to_*` allocates, `into_*` consumes, `as_*` borrows.
+//!
 //! ## Modules
 //!
 //! | module | what |
 //! |---|---|
 //! | [`tensor`], [`rng`], [`init`] | the tensor type and helpers; the seeded generator; initialisers |
-//! | [`nn`] | `Layer`, `Parameter`, `Mode`, `LayerConfig`; Dense, activations, Dropout, CNN and RNN layers; `Sequential` |
+//! | [`nn`] | `Layer`, `Parameter`, `Mode`, `LayerConfig`; layers in families (dense, activation, conv, recurrent, norm, regularization, reshape); `Sequential` |
 //! | [`loss`] | MSE, MAE, binary and (sparse) categorical cross-entropy, from probabilities or logits |
 //! | [`optim`] | SGD, Momentum, Adam (weight decay), learning-rate schedules |
 //! | [`train`] | compile, fit, evaluate; `FitOptions`, `History`, callbacks, live progress |
 //! | [`models`] | `LinearRegression` (GD and closed form), `LogisticRegression` |
-//! | [`data`] | CSV, imputation, outliers, scaling, one-hot, splits, batches, MNIST, windows, vocabularies |
+//! | [`data`] | CSV tables (text columns kept), images in and out, imputation, outliers, scaling, one-hot, splits, batches, MNIST, windows, vocabularies |
 //! | [`metrics`], [`model_selection`] | classification and regression metrics; k-fold, stratified, leave-one-out, `cross_val_score` |
 //! | [`plot`] | figures rendered to PNG and SVG, shown inline or saved |
 //! | [`display`], [`interrupt`] | the kernel protocol: rich output and cooperative interrupt |
 //! | [`io`] | save and load models |
 //! | [`gradcheck`] | numeric gradient checking |
-//! | [`ops`] | fast kernels: GEMM, im2col convolution, pooling, recurrent cells |
+//! | [`ops`] | fast kernels: GEMM, im2col convolution, pooling, vectorised exp/sigmoid/tanh |
 //! | [`guide`] | dl-core for Keras, PyTorch and NumPy users |
 //! | [`prelude`] | what every notebook has in scope |
 
@@ -125,14 +161,15 @@ pub use tensor::Tensor;
 /// let logits = model.predict(&x_test);
 /// let y_pred = metrics::predicted_classes_with_threshold(&logits, 0.0);
 /// let cm = metrics::confusion_matrix(&metrics::labels(&split.y_test), &y_pred, 2);
-/// confusion_matrix_plot(&cm, &["x₀ ≤ 0.5", "x₀ > 0.5"]).show();
+/// plot::confusion_matrix(&cm, &["x₀ ≤ 0.5", "x₀ > 0.5"]).show();
 /// history.plot().show();
-/// decision_boundary("boundary", &x_test, &y_pred, |g| model.predict(g).mapv(|z| (z > 0.0) as u8 as f32)).show();
+/// plot::decision_boundary("boundary", &x_test, &y_pred, |g| model.predict(g).mapv(|z| (z > 0.0) as u8 as f32)).show();
 /// ```
 pub mod prelude {
     pub use crate::data::{
-        BatchIterator, CharVocab, MinMaxScaler, Standardizer, Table, load_mnist, load_text,
-        one_hot, read_csv, sliding_windows, train_test_split,
+        BatchIterator, CharVocab, Color, MinMaxScaler, Standardizer, Table, one_hot, read_csv,
+        read_image, read_mnist, read_text, resize_image, sliding_windows, train_test_split,
+        write_png,
     };
     pub use crate::display::{MimeBundle, Show, show};
     pub use crate::init::Initializer;
@@ -145,15 +182,12 @@ pub mod prelude {
         Tanh, clip_grad_norm,
     };
     pub use crate::optim::{Adam, LrSchedule, Momentum, Optimizer, Sgd};
-    pub use crate::plot::{
-        Figure, confusion_matrix_plot, decision_boundary, fit_line, heatmap, histogram, image_grid,
-        line_plot, scatter_by_class,
-    };
+    pub use crate::plot::Figure;
     pub use crate::seed;
     pub use crate::tensor::Tensor;
     pub use crate::train::{
         Callback, EarlyStopping, Evaluation, FitOptions, History, ModelCheckpoint, StopReason,
     };
-    pub use crate::{data, gradcheck, init, metrics, model_selection, tensor};
+    pub use crate::{data, gradcheck, init, metrics, model_selection, plot, tensor};
     pub use ndarray::{Array1, Array2, ArrayD, Axis, IxDyn, array, s};
 }

@@ -28,7 +28,7 @@ fn logistic_data(n: usize, seed: u64) -> (Tensor, Tensor) {
 fn linear_regression_by_gradient_descent_recovers_slope_and_intercept() {
     let (x, y) = linear_data(1000);
     let mut model = LinearRegression::new();
-    model.fit_gd(&x, &y, 0.5, 2000);
+    model.fit(&x, &y, 0.5, 2000);
     assert!((model.slope() - 3.0).abs() < 0.1, "slope {}", model.slope());
     assert!(
         (model.intercept() - 1.5).abs() < 0.1,
@@ -42,7 +42,7 @@ fn linear_regression_by_gradient_descent_recovers_slope_and_intercept() {
 fn linear_regression_in_closed_form_agrees_with_gradient_descent() {
     let (x, y) = linear_data(1000);
     let mut gd = LinearRegression::new();
-    gd.fit_gd(&x, &y, 0.5, 3000);
+    gd.fit(&x, &y, 0.5, 3000);
     let mut exact = LinearRegression::new();
     exact.fit_closed_form(&x, &y);
     assert!((exact.slope() - 3.0).abs() < 0.1 && (exact.intercept() - 1.5).abs() < 0.1);

@@ -13,7 +13,7 @@ fn data(path: &str) -> PathBuf {
 
 #[test]
 fn mnist_idx_gzip_loads_ten_thousand_digits() {
-    let (x, y) = load_mnist(
+    let (x, y) = read_mnist(
         data("mnist/mnist-npm10k-images-idx3-ubyte.gz"),
         data("mnist/mnist-npm10k-labels-idx1-ubyte.gz"),
     )
@@ -30,7 +30,7 @@ fn mnist_idx_gzip_loads_ten_thousand_digits() {
         counts,
         [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]
     );
-    let fig = image_grid(
+    let fig = plot::image_grid(
         "MNIST",
         &x.slice(s![0..8, .., ..]).to_owned().into_dyn(),
         &["a"; 8],
@@ -41,7 +41,7 @@ fn mnist_idx_gzip_loads_ten_thousand_digits() {
 
 #[test]
 fn a_missing_file_names_the_path() {
-    let err = load_mnist(data("mnist/nope.gz"), data("mnist/nope-labels.gz")).unwrap_err();
+    let err = read_mnist(data("mnist/nope.gz"), data("mnist/nope-labels.gz")).unwrap_err();
     assert!(matches!(err, dl_core::DlError::NotFound { .. }));
     assert!(err.to_string().contains("nope.gz"), "{err}");
     assert!(
@@ -118,7 +118,7 @@ fn sunspots_become_sliding_windows() {
 
 #[test]
 fn shakespeare_has_a_character_vocabulary() {
-    let text = load_text(data("text/shakespeare_7plays.txt")).unwrap();
+    let text = read_text(data("text/shakespeare_7plays.txt")).unwrap();
     assert_eq!(text.chars().count(), 940_232);
     let vocab = CharVocab::from_text(&text);
     assert_eq!(vocab.len(), 76);

@@ -1,11 +1,17 @@
-//! Reading numeric tables from CSV files (optionally gzip-compressed).
+//! Reading tables from CSV files (optionally gzip-compressed), with the `csv` crate.
 //!
-//! The first line is the header (column names). scikit-learn's bundled files (iris, breast
-//! cancer, wine), whose first line is `n_samples,n_features,class names...`, get the columns
-//! `feature_0 … feature_{d−1}, target`. Fields are separated by commas, or by runs of
-//! white space when the header has no comma. Empty fields and `NA`, `NaN`, `nan`, `?`, `null`
-//! are missing values, stored as `NaN` (fill them with [`impute_mean`](crate::data::impute_mean)
-//! or [`impute_median`](crate::data::impute_median)).
+//! The first line is the header (column names). Fields are separated by commas, and a field
+//! in double quotes may hold commas, quotes (doubled) and line breaks: `"Smith, J.",42` is two
+//! fields. A file whose header has no comma is read as columns separated by runs of white
+//! space. scikit-learn's bundled files (iris, breast cancer, wine), whose first line is
+//! `n_samples,n_features,class names...`, get the columns `feature_0 … feature_{d−1}, target`.
+//!
+//! A column whose first present value is a number is numeric: empty fields and `NA`, `NaN`,
+//! `nan`, `?`, `null` are missing values, stored as `NaN` (fill them with
+//! [`impute_mean`](crate::data::impute_mean) or [`impute_median`](crate::data::impute_median)),
+//! and any other field that is not a number is an error naming its line. Any other column
+//! holds text (categories, names): it is kept as text, and [`Table::one_hot_column`] turns it
+//! into one 0/1 column per category.
 
 use crate::data::read_text_file;
 use crate::display::{MimeBundle, Show};
@@ -14,7 +20,8 @@ use crate::tensor::Tensor;
 use ndarray::{Array1, Array2, Axis};
 use std::path::Path;
 
-/// A numeric table: named columns over rows, `NaN` where a value is missing.
+/// A table: named numeric columns over rows (`NaN` where a value is missing) and named text
+/// columns over the same rows.
 ///
 /// ```
 /// use dl_core::data::Table;
@@ -22,13 +29,24 @@ use std::path::Path;
 /// assert_eq!(t.columns, vec!["a", "b"]);
 /// assert_eq!(t.num_missing(), 1);
 /// assert_eq!(t.column("a").unwrap().to_vec(), vec![1.0, 3.0]);
+///
+/// let people = Table::from_csv_str("name,age,city\n\"Smith, J.\",42,Oslo\nLee,35,Rome\n", "inline").unwrap();
+/// assert_eq!(people.columns, vec!["age"]);
+/// assert_eq!(people.text_column("name").unwrap(), ["Smith, J.", "Lee"]);
+/// let encoded = people.one_hot_column("city");
+/// assert_eq!(encoded.columns, vec!["age", "city=Oslo", "city=Rome"]);
+/// assert_eq!(encoded.column("city=Rome").unwrap().to_vec(), vec![0.0, 1.0]);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Table {
-    /// Column names from the header.
+    /// Names of the numeric columns, in the file's order.
     pub columns: Vec<String>,
-    /// Values `[rows, columns]`; `NaN` marks a missing value.
+    /// Values of the numeric columns `[rows, columns]`; `NaN` marks a missing value.
     pub data: Array2<f32>,
+    /// Names of the text columns, in the file's order.
+    pub text_columns: Vec<String>,
+    /// Values of each text column, one string per row (`text[c][row]`).
+    pub text: Vec<Vec<String>>,
 }
 
 fn is_missing(field: &str) -> bool {
@@ -38,13 +56,40 @@ fn is_missing(field: &str) -> bool {
     )
 }
 
-fn split_line(line: &str, comma: bool) -> Vec<String> {
-    let clean = |s: &str| s.trim().trim_matches('"').trim().to_string();
-    if comma {
-        line.split(',').map(clean).collect()
-    } else {
-        line.split_whitespace().map(clean).collect()
+/// The records of `text` with their line numbers (1-based): CSV through the `csv` crate, or
+/// white-space-separated columns.
+fn records(text: &str, source: &str, comma: bool) -> Result<Vec<(usize, Vec<String>)>> {
+    if !comma {
+        return Ok(text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| {
+                let fields = l.split_whitespace();
+                (
+                    i + 1,
+                    fields.map(|f| f.trim_matches('"').to_string()).collect(),
+                )
+            })
+            .collect());
     }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| DlError::format(source, format!("bad CSV: {e}")))?;
+        let line = record
+            .position()
+            .map_or(out.len() + 1, |p| p.line() as usize);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        out.push((line, record.iter().map(str::to_string).collect()));
+    }
+    Ok(out)
 }
 
 impl Table {
@@ -54,79 +99,147 @@ impl Table {
     }
 
     fn parse(text: &str, source: &str, header: bool) -> Result<Table> {
-        let mut lines = text
+        let comma = text
             .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty());
-        let Some((_, first)) = lines.next() else {
+            .find(|l| !l.trim().is_empty())
+            .is_some_and(|l| l.contains(','));
+        let mut rows = records(text, source, comma)?;
+        if rows.is_empty() {
             return Err(DlError::format(source, "empty file"));
-        };
-        let comma = first.contains(',');
-        let first_fields = split_line(first, comma);
-        let mut width = first_fields.len();
-        let mut columns: Vec<String> = if header {
-            first_fields.clone()
+        }
+        let mut width = rows[0].1.len();
+        let mut names: Vec<String> = if header {
+            rows.remove(0).1
         } else {
             (0..width).map(|i| format!("c{i}")).collect()
         };
         // scikit-learn's bundled CSVs start with "n_samples,n_features,class names...":
         // name the columns feature_0 … feature_{d−1}, target.
-        if header {
-            let second_width = text
-                .lines()
-                .skip(1)
-                .find(|l| !l.trim().is_empty())
-                .map(|l| split_line(l, comma).len());
-            if let (Some(Ok(_)), Some(Ok(d))) = (
-                first_fields.first().map(|f| f.parse::<usize>()),
-                first_fields.get(1).map(|f| f.parse::<usize>()),
-            ) && second_width == Some(d + 1)
-            {
-                width = d + 1;
-                columns = (0..d).map(|i| format!("feature_{i}")).collect();
-                columns.push("target".into());
-            }
+        if header
+            && let (Some(Ok(_)), Some(Ok(d))) = (
+                names.first().map(|f| f.parse::<usize>()),
+                names.get(1).map(|f| f.parse::<usize>()),
+            )
+            && rows.first().map(|r| r.1.len()) == Some(d + 1)
+        {
+            width = d + 1;
+            names = (0..d).map(|i| format!("feature_{i}")).collect();
+            names.push("target".into());
         }
-        let mut values: Vec<f32> = Vec::new();
-        let mut rows = 0;
-        let data_lines: Box<dyn Iterator<Item = (usize, &str)>> = if header {
-            Box::new(lines)
-        } else {
-            Box::new(std::iter::once((0, first)).chain(lines))
-        };
-        for (number, line) in data_lines {
-            let fields = split_line(line, comma);
+        for (line, fields) in &rows {
             if fields.len() != width {
                 return Err(DlError::format(
                     source,
                     format!(
-                        "line {}: {} fields, the header has {width}",
-                        number + 1,
+                        "line {line}: {} fields, the header has {width}",
                         fields.len()
                     ),
                 ));
             }
-            for (col, field) in fields.iter().enumerate() {
-                let v = if is_missing(field) {
-                    f32::NAN
+        }
+        // A column is numeric when its first present value is a number.
+        let numeric: Vec<bool> = (0..width)
+            .map(|c| {
+                rows.iter()
+                    .map(|(_, f)| f[c].as_str())
+                    .find(|f| !is_missing(f))
+                    .is_none_or(|f| f.parse::<f32>().is_ok())
+            })
+            .collect();
+        let mut values: Vec<f32> = Vec::with_capacity(rows.len() * width);
+        let mut text_values: Vec<Vec<String>> = vec![Vec::new(); width];
+        for (line, fields) in &rows {
+            for (c, field) in fields.iter().enumerate() {
+                if !numeric[c] {
+                    text_values[c].push(field.clone());
+                } else if is_missing(field) {
+                    values.push(f32::NAN);
                 } else {
-                    field.parse::<f32>().map_err(|_| {
+                    values.push(field.parse::<f32>().map_err(|_| {
                         DlError::format(
                             source,
                             format!(
-                                "line {}, column {:?}: {field:?} is not a number",
-                                number + 1,
-                                columns[col]
+                                "line {line}, column {:?}: {field:?} is not a number",
+                                names[c]
                             ),
                         )
-                    })?
-                };
-                values.push(v);
+                    })?);
+                }
             }
-            rows += 1;
         }
-        let data = Array2::from_shape_vec((rows, width), values).expect("rows × width values");
-        Ok(Table { columns, data })
+        let num_numeric = numeric.iter().filter(|&&n| n).count();
+        let data = Array2::from_shape_vec((rows.len(), num_numeric), values)
+            .expect("rows × numeric columns values");
+        let (mut columns, mut text_columns, mut text) = (Vec::new(), Vec::new(), Vec::new());
+        for ((name, is_numeric), values) in names.into_iter().zip(numeric).zip(text_values) {
+            if is_numeric {
+                columns.push(name);
+            } else {
+                text_columns.push(name);
+                text.push(values);
+            }
+        }
+        Ok(Table {
+            columns,
+            data,
+            text_columns,
+            text,
+        })
+    }
+
+    /// The values of a text column by name.
+    pub fn text_column(&self, name: &str) -> Option<&[String]> {
+        let i = self.text_columns.iter().position(|c| c == name)?;
+        Some(&self.text[i])
+    }
+
+    /// The distinct values of a text column, sorted (missing values left out).
+    pub fn categories(&self, name: &str) -> Option<Vec<String>> {
+        let mut seen: Vec<String> = self
+            .text_column(name)?
+            .iter()
+            .filter(|v| !is_missing(v))
+            .cloned()
+            .collect();
+        seen.sort();
+        seen.dedup();
+        Some(seen)
+    }
+
+    /// The table with text column `name` replaced by one numeric column per category
+    /// (sorted), named `name=category`: 1 in the rows holding that category, 0 elsewhere (a
+    /// missing value is 0 in every one), appended after the numeric columns (pandas'
+    /// `get_dummies`).
+    ///
+    /// **Panics** if the table has no text column `name`, naming the ones it has.
+    #[track_caller]
+    pub fn one_hot_column(&self, name: &str) -> Table {
+        let (Some(i), Some(categories)) = (
+            self.text_columns.iter().position(|c| c == name),
+            self.categories(name),
+        ) else {
+            panic!(
+                "one_hot_column: no text column {name:?}; the text columns are {:?}",
+                self.text_columns
+            );
+        };
+        let rows = self.num_rows();
+        let mut data = Array2::<f32>::zeros((rows, self.columns.len() + categories.len()));
+        data.slice_mut(ndarray::s![.., ..self.columns.len()])
+            .assign(&self.data);
+        for (r, value) in self.text[i].iter().enumerate() {
+            if let Ok(k) = categories.binary_search(value) {
+                data[[r, self.columns.len() + k]] = 1.0;
+            }
+        }
+        let mut table = self.clone();
+        table
+            .columns
+            .extend(categories.iter().map(|c| format!("{name}={c}")));
+        table.data = data;
+        table.text_columns.remove(i);
+        table.text.remove(i);
+        table
     }
 
     /// Number of rows.
@@ -150,7 +263,7 @@ impl Table {
             .map(|i| self.data.index_axis(Axis(1), i).to_owned())
     }
 
-    /// Rows with no missing value.
+    /// Rows with no missing numeric value.
     pub fn drop_missing_rows(&self) -> Table {
         let keep: Vec<usize> = (0..self.num_rows())
             .filter(|&r| self.data.row(r).iter().all(|v| !v.is_nan()))
@@ -158,15 +271,22 @@ impl Table {
         Table {
             columns: self.columns.clone(),
             data: self.data.select(Axis(0), &keep),
+            text_columns: self.text_columns.clone(),
+            text: self
+                .text
+                .iter()
+                .map(|column| keep.iter().map(|&r| column[r].clone()).collect())
+                .collect(),
         }
     }
 
-    /// The whole table as a `[rows, columns]` tensor.
+    /// The numeric columns as a `[rows, columns]` tensor.
     pub fn to_tensor(&self) -> Tensor {
         self.data.clone().into_dyn()
     }
 
-    /// Features (every column except `target_index`) `[n, d−1]` and the target column `[n, 1]`.
+    /// Features (every numeric column except `target_index`) `[n, d−1]` and the target column
+    /// `[n, 1]`.
     /// A negative index counts from the end (`-1` is the last column).
     ///
     /// ```
@@ -234,10 +354,17 @@ impl Show for Table {
         let mut html = String::from(
             "<table style=\"border-collapse:collapse;font-family:monospace;font-size:12px\"><tr><th></th>",
         );
-        let mut text = format!("Table: {rows} rows × {} columns\n", self.columns.len());
-        text.push_str(&self.columns.join("\t"));
+        let names: Vec<&String> = self.columns.iter().chain(&self.text_columns).collect();
+        let mut text = format!("Table: {rows} rows × {} columns\n", names.len());
+        text.push_str(
+            &names
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("\t"),
+        );
         text.push('\n');
-        for c in &self.columns {
+        for c in &names {
             let escaped = c.replace('&', "&amp;").replace('<', "&lt;");
             html.push_str(&format!("<th style=\"padding:2px 6px\">{escaped}</th>"));
         }
@@ -247,18 +374,16 @@ impl Show for Table {
             match r {
                 Some(r) => {
                     html.push_str(&format!("<th style=\"padding:2px 6px\">{r}</th>"));
-                    let values: Vec<String> =
-                        self.data.row(r).iter().map(|v| format!("{v}")).collect();
+                    let values: Vec<String> = (self.data.row(r).iter().map(|v| format!("{v}")))
+                        .chain(self.text.iter().map(|column| column[r].clone()))
+                        .collect();
                     for v in &values {
-                        html.push_str(&cell(v));
+                        html.push_str(&cell(&v.replace('&', "&amp;").replace('<', "&lt;")));
                     }
                     text.push_str(&values.join("\t"));
                 }
                 None => {
-                    html.push_str(&format!(
-                        "<th>…</th>{}",
-                        cell("…").repeat(self.columns.len())
-                    ));
+                    html.push_str(&format!("<th>…</th>{}", cell("…").repeat(names.len())));
                     text.push('…');
                 }
             }
@@ -267,7 +392,7 @@ impl Show for Table {
         }
         html.push_str(&format!(
             "</table><div style=\"font-size:11px\">{rows} rows × {} columns, {} missing</div>",
-            self.columns.len(),
+            names.len(),
             self.num_missing()
         ));
         MimeBundle::text(&text).with_html(&html)

@@ -55,14 +55,14 @@ pub fn parse_idx(bytes: &[u8], source: &str) -> Result<(Vec<usize>, Vec<u8>)> {
     Ok((dims, bytes[header..].to_vec()))
 }
 
-/// Loads MNIST images `[n, 28, 28]` scaled to `[0, 1]` and labels `[n]` (as f32 class
+/// Reads MNIST images `[n, 28, 28]` scaled to `[0, 1]` and labels `[n]` (as f32 class
 /// indices) from IDX files such as `data/mnist/mnist-npm10k-images-idx3-ubyte.gz`.
 ///
 /// ```
-/// let err = dl_core::data::load_mnist("missing-images.gz", "missing-labels.gz").unwrap_err();
+/// let err = dl_core::data::read_mnist("missing-images.gz", "missing-labels.gz").unwrap_err();
 /// assert!(err.to_string().contains("missing-images.gz"));
 /// ```
-pub fn load_mnist(
+pub fn read_mnist(
     images_path: impl AsRef<Path>,
     labels_path: impl AsRef<Path>,
 ) -> Result<(Tensor, Tensor)> {

@@ -1,4 +1,5 @@
-//! Data: loading files, cleaning, scaling, encoding, splitting and batching.
+//! Data: reading files (CSV tables, MNIST, text, images), cleaning, scaling, encoding,
+//! splitting and batching.
 //!
 //! Loaders take a path (the book's data live under `data/`) and return
 //! [`crate::Result`]; a missing file's error names the path it tried. Files ending in
@@ -6,6 +7,7 @@
 
 mod batches;
 mod csv;
+mod image;
 mod impute;
 mod mnist;
 mod one_hot;
@@ -15,15 +17,16 @@ mod split;
 mod text;
 mod time_series;
 
+pub use self::image::{Color, read_image, resize_image, write_png};
 pub use batches::BatchIterator;
 pub use csv::{Table, read_csv, read_csv_headerless};
 pub use impute::{impute_mean, impute_median, interpolate_linear};
-pub use mnist::{load_mnist, parse_idx};
+pub use mnist::{parse_idx, read_mnist};
 pub use one_hot::one_hot;
 pub use outliers::{clip_outliers_iqr, clip_outliers_zscore, quantile};
 pub use scaling::{MinMaxScaler, Standardizer};
 pub use split::{Split, train_test_split};
-pub use text::{CharVocab, load_text};
+pub use text::{CharVocab, read_text};
 pub use time_series::sliding_windows;
 
 use crate::error::{DlError, Result};
@@ -72,10 +75,39 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("f.csv") && err.contains("line 3"), "{err}");
-        let err = Table::from_csv_str("a,b\n1,x\n", "f.csv")
+        let err = Table::from_csv_str("a,b\n1,2\n3,x\n", "f.csv")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("\"x\" is not a number"), "{err}");
+        assert!(
+            err.contains("line 3, column \"b\": \"x\" is not a number"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn quoted_fields_keep_their_commas_and_text_columns_are_kept() {
+        let csv = "name,age,team\n\"Smith, J.\",42,red\n\"O\"\"Brien\",,blue\nLee,35,red\n";
+        let table = Table::from_csv_str(csv, "people.csv").unwrap();
+        assert_eq!(table.columns, vec!["age"]);
+        assert_eq!(table.num_rows(), 3);
+        assert_eq!(table.data[[0, 0]], 42.0);
+        assert!(table.data[[1, 0]].is_nan());
+        assert_eq!(table.text_columns, vec!["name", "team"]);
+        assert_eq!(
+            table.text_column("name").unwrap(),
+            ["Smith, J.", "O\"Brien", "Lee"]
+        );
+        assert_eq!(table.categories("team").unwrap(), ["blue", "red"]);
+        let encoded = table.one_hot_column("team");
+        assert_eq!(encoded.columns, vec!["age", "team=blue", "team=red"]);
+        assert_eq!(
+            encoded.data.column(2).to_vec(),
+            vec![1.0, 0.0, 1.0],
+            "team=red"
+        );
+        assert_eq!(encoded.text_columns, vec!["name"]);
+        let complete = table.drop_missing_rows();
+        assert_eq!(complete.text_column("name").unwrap(), ["Smith, J.", "Lee"]);
     }
 
     #[test]

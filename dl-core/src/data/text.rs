@@ -109,8 +109,8 @@ impl CharVocab {
 /// Reads a UTF-8 text file (such as `data/text/shakespeare_7plays.txt`).
 ///
 /// ```
-/// assert!(dl_core::data::load_text("no/such.txt").unwrap_err().to_string().contains("no/such.txt"));
+/// assert!(dl_core::data::read_text("no/such.txt").unwrap_err().to_string().contains("no/such.txt"));
 /// ```
-pub fn load_text(path: impl AsRef<Path>) -> Result<String> {
+pub fn read_text(path: impl AsRef<Path>) -> Result<String> {
     crate::data::read_text_file(path.as_ref())
 }

@@ -19,7 +19,7 @@ use ndarray::{Array1, Array2};
 /// let x = dl_core::tensor::column(&[0.0, 1.0, 2.0, 3.0]);
 /// let y = x.mapv(|v| 3.0 * v + 1.0);
 /// let mut model = LinearRegression::new();
-/// model.fit_gd(&x, &y, 0.1, 2000);
+/// model.fit(&x, &y, 0.1, 2000);
 /// assert!((model.slope() - 3.0).abs() < 1e-3 && (model.intercept() - 1.0).abs() < 1e-3);
 /// model.fit_closed_form(&x, &y);
 /// assert!((model.slope() - 3.0).abs() < 1e-4);
@@ -31,7 +31,7 @@ pub struct LinearRegression {
     pub weights: Array1<f32>,
     /// Bias `b`.
     pub bias: f32,
-    /// The loss after each epoch of the last `fit_gd`.
+    /// The loss after each epoch of the last `fit`.
     pub loss_history: Vec<f32>,
 }
 
@@ -45,10 +45,10 @@ impl LinearRegression {
     ///
     /// **Panics** if `x` (`[n]` or `[n, d]`) and `y` (`[n]` or `[n, 1]`) disagree.
     #[track_caller]
-    pub fn fit_gd(&mut self, x: &Tensor, y: &Tensor, lr: f32, num_epochs: usize) -> &mut Self {
-        let xm = as_matrix("LinearRegression::fit_gd", x);
+    pub fn fit(&mut self, x: &Tensor, y: &Tensor, lr: f32, num_epochs: usize) -> &mut Self {
+        let xm = as_matrix("LinearRegression::fit", x);
         let (n, d) = xm.dim();
-        let yv = as_targets("LinearRegression::fit_gd", y, n, x.shape());
+        let yv = as_targets("LinearRegression::fit", y, n, x.shape());
         let mut w = Array1::<f32>::zeros(d);
         let mut b = 0.0f32;
         self.loss_history.clear();

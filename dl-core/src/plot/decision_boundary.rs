@@ -18,7 +18,7 @@ const GRID: usize = 120;
 /// let x = dl_core::tensor::from_vec(&[4, 2], vec![0.1, 0.1, 0.2, 0.8, 0.8, 0.3, 0.9, 0.9]);
 /// let labels = [0, 0, 1, 1];
 /// // A rule that says "class 1 when x₀ > 0.5".
-/// let fig = decision_boundary("x₀ > 0.5", &x, &labels, |grid| grid.map_axis(ndarray::Axis(1), |row| (row[0] > 0.5) as i32 as f32).insert_axis(ndarray::Axis(1)));
+/// let fig = plot::decision_boundary("x₀ > 0.5", &x, &labels, |grid| grid.map_axis(ndarray::Axis(1), |row| (row[0] > 0.5) as i32 as f32).insert_axis(ndarray::Axis(1)));
 /// assert!(fig.to_png().is_ok());
 /// ```
 #[track_caller]
@@ -28,7 +28,7 @@ pub fn decision_boundary(
     labels: &[usize],
     mut predict: impl FnMut(&Tensor) -> Tensor,
 ) -> Figure {
-    let mut fig = crate::plot::scatter_by_class(title, x, labels);
+    let mut fig = crate::plot::scatter(title, x, labels);
     let col = |j: usize| {
         x.index_axis(ndarray::Axis(1), j)
             .iter()

@@ -12,7 +12,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 ///
 /// ```
 /// use dl_core::prelude::*;
-/// let fig = heatmap("Correlation", &array![[1.0, 0.3], [0.3, 1.0]], &["a", "b"], &["a", "b"]);
+/// let fig = plot::heatmap("Correlation", &array![[1.0, 0.3], [0.3, 1.0]], &["a", "b"], &["a", "b"]);
 /// assert!(fig.to_svg().unwrap().contains("0.30"));
 /// ```
 pub fn heatmap(
@@ -48,11 +48,11 @@ pub fn heatmap(
 /// ```
 /// use dl_core::prelude::*;
 /// let cm = dl_core::metrics::confusion_matrix(&[0, 1, 1], &[0, 1, 0], 2);
-/// let fig = confusion_matrix_plot(&cm, &["cat", "dog"]);
+/// let fig = plot::confusion_matrix(&cm, &["cat", "dog"]);
 /// assert!(fig.to_svg().unwrap().contains("predicted"));
 /// ```
-pub fn confusion_matrix_plot(cm: &Array2<usize>, class_names: &[impl AsRef<str>]) -> Figure {
-    heatmap(
+pub fn confusion_matrix(cm: &Array2<usize>, class_names: &[impl AsRef<str>]) -> Figure {
+    crate::plot::heatmap(
         "Confusion matrix",
         &cm.mapv(|v| v as f32),
         class_names,

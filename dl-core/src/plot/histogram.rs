@@ -5,15 +5,17 @@
 //! ```
 
 use crate::plot::{Figure, SeriesStyle};
+use crate::tensor::Tensor;
 
-/// A histogram of `values` with `bins` bars (non-finite values are skipped).
+/// A histogram of `values` (a tensor of any shape, read in order) with `bins` bars
+/// (non-finite values are skipped).
 ///
 /// ```
 /// use dl_core::prelude::*;
-/// let fig = histogram("Values", &[1.0, 2.0, 2.5, 3.0], 3);
+/// let fig = plot::histogram("Values", &tensor::column(&[1.0, 2.0, 2.5, 3.0]), 3);
 /// assert!(fig.to_png().is_ok());
 /// ```
-pub fn histogram(title: &str, values: &[f32], bins: usize) -> Figure {
+pub fn histogram(title: &str, values: &Tensor, bins: usize) -> Figure {
     let bins = bins.max(1);
     let finite: Vec<f32> = values.iter().copied().filter(|v| v.is_finite()).collect();
     let lo = finite.iter().copied().fold(f32::INFINITY, f32::min);

@@ -22,7 +22,7 @@ const PAD: u32 = 6;
 /// ```
 /// use dl_core::prelude::*;
 /// let images = dl_core::init::uniform(&[6, 8, 8], 0.0, 1.0);
-/// let fig = image_grid("Noise", &images, &["a", "b", "c", "d", "e", "f"], 3);
+/// let fig = plot::image_grid("Noise", &images, &["a", "b", "c", "d", "e", "f"], 3);
 /// assert_eq!(&fig.to_png().unwrap()[1..4], b"PNG");
 /// ```
 #[track_caller]

@@ -6,10 +6,10 @@ use crate::plot::Figure;
 ///
 /// ```
 /// use dl_core::prelude::*;
-/// let fig = line_plot("Loss", &[("train", &[0.9, 0.5, 0.3]), ("validation", &[1.0, 0.7, 0.6])]);
+/// let fig = plot::line("Loss", &[("train", &[0.9, 0.5, 0.3]), ("validation", &[1.0, 0.7, 0.6])]);
 /// assert!(fig.to_svg().unwrap().contains("validation"));
 /// ```
-pub fn line_plot(title: &str, series: &[(&str, &[f32])]) -> Figure {
+pub fn line(title: &str, series: &[(&str, &[f32])]) -> Figure {
     let mut fig = Figure::new(title);
     for (name, values) in series {
         let xs: Vec<f32> = (1..=values.len()).map(|i| i as f32).collect();

@@ -18,11 +18,11 @@ mod xy;
 
 pub use decision_boundary::decision_boundary;
 pub use fit_line::fit_line;
-pub use heatmap::{confusion_matrix_plot, heatmap};
+pub use heatmap::{confusion_matrix, heatmap};
 pub use histogram::histogram;
 pub use image_grid::image_grid;
-pub use line::line_plot;
-pub use scatter::scatter_by_class;
+pub use line::line;
+pub use scatter::scatter;
 
 use crate::display::{MimeBundle, Show};
 use crate::error::{DlError, Result};
@@ -108,7 +108,7 @@ pub(crate) enum Content {
     },
 }
 
-/// A figure: build it with the chart functions (`line_plot`, `scatter_by_class`, ...) or
+/// A figure: build it with the chart functions ([`line()`], [`scatter()`], ...) or
 /// [`Figure::new`] plus [`Figure::line`] / [`Figure::scatter`], then `show()` or `save(path)`.
 ///
 /// ```
@@ -225,8 +225,8 @@ impl Figure {
     ///
     /// ```
     /// use dl_core::prelude::*;
-    /// let loss = line_plot("loss", &[("train", &[1.0, 0.5])]);
-    /// let accuracy = line_plot("accuracy", &[("train", &[0.6, 0.9])]);
+    /// let loss = plot::line("loss", &[("train", &[1.0, 0.5])]);
+    /// let accuracy = plot::line("accuracy", &[("train", &[0.6, 0.9])]);
     /// let both = Figure::panels(vec![loss, accuracy], 2);
     /// assert!(both.to_png().is_ok());
     /// ```
@@ -329,7 +329,7 @@ impl Figure {
     /// ```
     /// use dl_core::prelude::*;
     /// let path = std::env::temp_dir().join("dl_core_doc_figure.svg");
-    /// line_plot("loss", &[("train", &[1.0, 0.5, 0.2])]).save(&path).unwrap();
+    /// plot::line("loss", &[("train", &[1.0, 0.5, 0.2])]).save(&path).unwrap();
     /// assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
     /// ```
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
@@ -381,7 +381,7 @@ mod tests {
 
     #[test]
     fn a_figure_renders_a_png_of_its_size_with_ink_on_it() {
-        let fig = line_plot("t", &[("a", &[1.0, 3.0, 2.0])]).size(300, 200);
+        let fig = crate::plot::line("t", &[("a", &[1.0, 3.0, 2.0])]).size(300, 200);
         let (w, h, pixels) = decode_png(&fig.to_png().unwrap());
         assert_eq!((w, h), (300, 200));
         let dark = pixels
@@ -410,7 +410,9 @@ mod tests {
     #[test]
     fn the_image_grid_svg_embeds_the_png() {
         let images = crate::tensor::zeros(&[2, 1, 4, 4]);
-        let svg = image_grid("g", &images, &["a", "b"], 2).to_svg().unwrap();
+        let svg = crate::plot::image_grid("g", &images, &["a", "b"], 2)
+            .to_svg()
+            .unwrap();
         assert!(svg.contains("data:image/png;base64,"));
     }
 
@@ -419,6 +421,6 @@ mod tests {
         expected = "image_grid: expected images of shape [n, h, w] or [n, 1, h, w], got [2, 3, 4, 4]"
     )]
     fn colour_images_are_refused_with_their_shape() {
-        image_grid("g", &crate::tensor::zeros(&[2, 3, 4, 4]), &["a"], 2);
+        crate::plot::image_grid("g", &crate::tensor::zeros(&[2, 3, 4, 4]), &["a"], 2);
     }
 }

@@ -10,14 +10,14 @@ use crate::tensor::Tensor;
 /// ```
 /// use dl_core::prelude::*;
 /// let x = dl_core::tensor::from_vec(&[3, 2], vec![0.0, 0.0, 1.0, 1.0, 0.5, 0.2]);
-/// let fig = scatter_by_class("Two classes", &x, &[0, 1, 0]);
+/// let fig = plot::scatter("Two classes", &x, &[0, 1, 0]);
 /// assert!(fig.to_svg().unwrap().contains("class 1"));
 /// ```
 #[track_caller]
-pub fn scatter_by_class(title: &str, x: &Tensor, labels: &[usize]) -> Figure {
+pub fn scatter(title: &str, x: &Tensor, labels: &[usize]) -> Figure {
     assert!(
         x.ndim() == 2 && x.shape()[1] == 2 && x.shape()[0] == labels.len(),
-        "scatter_by_class: expected x of shape [{}, 2] to match {} labels, got {:?}",
+        "scatter: expected x of shape [{}, 2] to match {} labels, got {:?}",
         labels.len(),
         labels.len(),
         x.shape()

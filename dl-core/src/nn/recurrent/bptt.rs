@@ -1,7 +1,7 @@
 //! Backpropagation through time (BPTT): a recurrent cell unrolled over a whole sequence,
-//! forward and backward. The maths of each cell's step is in its own file
-//! ([`simple_rnn`](super::simple_rnn), [`lstm`](super::lstm), [`gru`](super::gru)); this file
-//! is what they share.
+//! forward and backward. The maths of each cell's step is in its layer's file
+//! (`simple_rnn.rs`, `lstm.rs`, `gru.rs`, with [`SimpleRnn`](super::SimpleRnn),
+//! [`Lstm`](super::Lstm) and [`Gru`](super::Gru)); this file is what they share.
 //!
 //! Weights follow `y = x W` (Keras' layout): `w_ih: [d, g·h]`, `w_hh: [h, g·h]`, biases
 //! `b_ih, b_hh: [g·h]`, with `g` gate blocks in PyTorch's order. Forward computes the input
