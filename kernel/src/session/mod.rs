@@ -3,7 +3,7 @@
 //! - `worker`: one thread owns evcxr's context (start, preload, compile, run, completions).
 //! - `cache`: dl-core and its dependencies built once into a template, copied per session.
 //! - `markers`: the display protocol's parser (`DLK_DISPLAY` ... lines → outputs).
-//! - `relay`: what runs in evcxr's child before evcxr's runtime (partial lines, SIGINT).
+//! - `child`: what runs in evcxr's child before evcxr's runtime (output relay, standard input).
 //! - `interrupt`: the interrupt file, then a forced stop after a grace period.
 //! - `report`: compile errors, panics and crashes as the reader sees them.
 //!
@@ -17,13 +17,13 @@
 //! (`kernel/vendor/README.md`).
 
 pub mod cache;
+mod child;
 mod interrupt;
 pub mod markers;
-mod relay;
 mod report;
 mod worker;
 
-pub use relay::runtime_hook;
+pub use child::runtime_hook;
 
 use crate::interpreter::{
     Completeness, Completions, ExecuteError, ExecuteOutcome, ExecuteRequest, Inspection,
@@ -296,6 +296,7 @@ impl Interpreter for EvcxrInterpreter {
         };
         let mut stdout: Receiver<String> = never();
         let mut stderr: Receiver<String> = never();
+        let mut told_no_stdin = false;
         let finished: Finished = loop {
             select! {
                 recv(stdout) -> line => match line {
@@ -314,9 +315,18 @@ impl Interpreter for EvcxrInterpreter {
                     Ok(Event::Notice(text)) => sink.stream(StreamName::Stderr, &text),
                     Ok(Event::Input { prompt, password, answer }) => {
                         let line = if request.allow_stdin {
-                            sink.input(&prompt, password).unwrap_or_default()
+                            sink.input(&prompt, password)
                         } else {
-                            String::new()
+                            if !told_no_stdin {
+                                told_no_stdin = true;
+                                sink.stream(
+                                    StreamName::Stderr,
+                                    "The cell reads from standard input, but this run does not \
+                                     take input (the request did not allow stdin): the read \
+                                     got end of file.\n",
+                                );
+                            }
+                            None
                         };
                         let _ = answer.send(line);
                     }

@@ -82,8 +82,8 @@ pub enum Event {
         prompt: String,
         /// Hide what is typed.
         password: bool,
-        /// The line read.
-        answer: Sender<String>,
+        /// The line read, or `None` for end of file.
+        answer: Sender<Option<String>>,
     },
     /// The cell has ended.
     Done(Box<Finished>),
@@ -170,17 +170,9 @@ impl Worker {
         self.stop_context();
     }
 
-    /// The next job. While there is none, rust-analyzer is warmed in the background first, so
-    /// that the first cell that needs types (one with a `let`) finds them computed.
+    /// The next job. rust-analyzer is not warmed while idle: cells take their variables' types
+    /// from rustc, so only a completion or an inspection loads it (and the first one waits).
     fn next_job(&mut self, jobs: &Receiver<Job>) -> Option<Job> {
-        if let Ok(job) = jobs.try_recv() {
-            return Some(job);
-        }
-        if let Some(live) = self.context.as_mut()
-            && let Err(error) = live.ctx.prime_analysis()
-        {
-            log::debug!("warming rust-analyzer failed: {error}");
-        }
         jobs.recv().ok()
     }
 
@@ -249,6 +241,8 @@ impl Worker {
             self.context = Some(live);
             return Err(anyhow!("`:dep dl-core` failed: {error}"));
         }
+        // Types of dl-core's values name ndarray's types, which cells reach through dl-core.
+        live.ctx.add_crate_path("ndarray", "dl_core::ndarray");
         if let Err(error) = live.ctx.execute("use dl_core::prelude::*;") {
             let notice = format!(
                 "dl-kernel: `use dl_core::prelude::*;` failed, dl-core is loaded without its \
@@ -321,9 +315,9 @@ impl Worker {
                     answer,
                 });
                 if sent.is_err() {
-                    return String::new();
+                    return None;
                 }
-                answer_rx.recv().unwrap_or_default()
+                answer_rx.recv().ok().flatten()
             },
         };
         let result = live.ctx.execute_with_callbacks(code, &mut callbacks);

@@ -69,6 +69,11 @@ pub(crate) enum CodeKind {
     PackVariable {
         variable_name: String,
     },
+    /// dl-kernel patch: code that checks or loads a stored variable under its recorded type
+    /// name. Failure mode: a name in that type is not in scope here (rustc printed it short).
+    LoadVariable {
+        variable_name: String,
+    },
     /// A line of code that has a fallback to be used in case the supplied line fails to compile.
     WithFallback(CodeBlock),
     /// Code that we generated, but which we don't expect errors from. If we get errors there's not
@@ -322,9 +327,9 @@ impl CodeBlock {
             .ok_or_else(|| anyhow!("Output offset {} doesn't refer to user code", output_offset))
     }
 
-    pub(crate) fn load_variable(&mut self, code: String) {
+    pub(crate) fn load_variable(&mut self, variable_name: String, code: String) {
         self.segments
-            .push(Segment::new(CodeKind::OtherGeneratedCode, code));
+            .push(Segment::new(CodeKind::LoadVariable { variable_name }, code));
     }
 
     pub(crate) fn pack_variable(&mut self, variable_name: String, code: String) {

@@ -81,10 +81,19 @@ impl CommandContext {
         self.eval_context.process_handle()
     }
 
-    /// dl-kernel patch: warms rust-analyzer in the background, see
-    /// [`EvalContext::prime_analysis`].
-    pub fn prime_analysis(&mut self) -> Result<(), Error> {
-        self.eval_context.prime_analysis()
+    /// dl-kernel patch: see [`EvalContext::type_paths`].
+    pub fn type_paths(&self) -> Vec<(String, String)> {
+        self.eval_context.type_paths()
+    }
+
+    /// dl-kernel patch: see [`EvalContext::add_crate_path`].
+    pub fn add_crate_path(&mut self, krate: &str, path: &str) {
+        self.eval_context.add_crate_path(krate, path);
+    }
+
+    /// dl-kernel patch: see [`EvalContext::add_type_paths`].
+    pub fn add_type_paths(&mut self, paths: impl IntoIterator<Item = (String, String)>) {
+        self.eval_context.add_type_paths(paths);
     }
 
     pub fn variables_and_types(&self) -> impl Iterator<Item = (&str, &str)> {

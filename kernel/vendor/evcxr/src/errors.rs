@@ -182,7 +182,13 @@ impl CompilationError {
         if let Value::Array(children) = &json["children"] {
             for child in children {
                 let child_origins = get_code_origins(child, code_block);
-                if !code_origins.iter().any(|k| k.is_user_supplied())
+                // dl-kernel patch: an error in the code that loads a variable keeps its own
+                // message, whose children say where to import a name from (variable_types.rs).
+                let loads_variable = code_origins
+                    .iter()
+                    .any(|k| matches!(k, CodeKind::LoadVariable { .. }));
+                if !loads_variable
+                    && !code_origins.iter().any(|k| k.is_user_supplied())
                     && child_origins.iter().any(|k| k.is_user_supplied())
                 {
                     // Use the child instead of the top-level error.

@@ -24,10 +24,9 @@ use crate::module::SoFile;
 use crate::runtime;
 use crate::rust_analyzer::Completions;
 use crate::rust_analyzer::RustAnalyzer;
-use crate::rust_analyzer::TypeName;
-use crate::rust_analyzer::VariableInfo;
 use crate::toml_parse;
 use crate::use_trees::Import;
+use crate::variable_types;
 use anyhow::Result;
 use once_cell::sync::Lazy;
 use ra_ap_ide::TextRange;
@@ -352,11 +351,12 @@ pub struct InputRequest {
 }
 
 pub struct EvalCallbacks<'a> {
-    pub input_reader: &'a dyn Fn(InputRequest) -> String,
+    /// dl-kernel patch: `None` ends the cell's standard input (end of file).
+    pub input_reader: &'a dyn Fn(InputRequest) -> Option<String>,
 }
 
-fn default_input_reader(_: InputRequest) -> String {
-    String::new()
+fn default_input_reader(_: InputRequest) -> Option<String> {
+    None
 }
 
 impl Default for EvalCallbacks<'_> {
@@ -530,7 +530,9 @@ impl EvalContext {
                     self.restart_child_process()?;
                     return error;
                 }
-                Err(Error::CompilationErrors(errors)) => {
+                Err(Error::CompilationErrors(mut errors)) => {
+                    // dl-kernel patch: the type probes' warnings are not the reader's.
+                    errors.retain(|error| variable_types::type_from_probe_warning(error).is_none());
                     let mut errors = state.apply_custom_errors(errors, &user_code, code_info);
                     // If we have any errors in user code then remove all errors that aren't from user
                     // code.
@@ -650,6 +652,33 @@ impl EvalContext {
             .map(|(v, t)| (v.as_str(), t.type_name.as_str()))
     }
 
+    /// dl-kernel patch: the import paths learned for short type names (name, path).
+    pub fn type_paths(&self) -> Vec<(String, String)> {
+        let mut paths: Vec<_> = self
+            .committed_state
+            .type_paths
+            .iter()
+            .map(|(name, path)| (name.clone(), path.clone()))
+            .collect();
+        paths.sort();
+        paths
+    }
+
+    /// dl-kernel patch: a crate that cells do not depend on directly, reachable as `path`
+    /// (`ndarray` as `dl_core::ndarray`).
+    pub fn add_crate_path(&mut self, krate: &str, path: &str) {
+        self.committed_state
+            .crate_paths
+            .insert(krate.to_owned(), path.to_owned());
+    }
+
+    /// dl-kernel patch: import paths for short type names, learned by an earlier session.
+    pub fn add_type_paths(&mut self, paths: impl IntoIterator<Item = (String, String)>) {
+        for (name, path) in paths {
+            self.committed_state.add_type_path(name, path);
+        }
+    }
+
     pub fn defined_item_names(&self) -> impl Iterator<Item = &str> {
         self.committed_state
             .items_by_name
@@ -677,13 +706,6 @@ impl EvalContext {
 
     pub fn process_handle(&self) -> Arc<Mutex<std::process::Child>> {
         self.child_process.process_handle()
-    }
-
-    /// dl-kernel patch: warms rust-analyzer in the background (see `RustAnalyzer::prime`).
-    /// Call when idle; cheap when there is nothing to do.
-    pub fn prime_analysis(&mut self) -> Result<(), Error> {
-        self.analyzer.prime()?;
-        Ok(())
     }
 
     pub(crate) fn restart_child_process(&mut self) -> Result<(), Error> {
@@ -718,26 +740,9 @@ impl EvalContext {
         callbacks: &mut EvalCallbacks,
     ) -> Result<EvalOutputs, Error> {
         self.write_cargo_toml(state)?;
-        let analysis_code = state.analysis_code(user_code.clone());
-        if let Err(errors) = self.fix_variable_types(state, analysis_code) {
-            let mut check_res = self.check(user_code.clone(), state.clone(), code_info)?;
-            if !check_res.is_empty() {
-                // Do one round of trying to fix errors, otherwise code like the following can end
-                // up reporting `evcxr_display` not found. `fn foo<T: Default>() -> T
-                // {Default::default()} let v1 = foo(); "bar"`
-                let mut fixed = HashSet::new();
-                for error in &check_res {
-                    self.attempt_to_fix_error(error, &mut user_code, state, &mut fixed)?;
-                }
-                if !fixed.is_empty() {
-                    check_res = self.check(user_code.clone(), state.clone(), code_info)?;
-                }
-                if !check_res.is_empty() {
-                    return Err(Error::CompilationErrors(check_res));
-                }
-            }
-            return Err(errors);
-        }
+        // dl-kernel patch: the types of new variables come from the compile below
+        // (variable_types.rs), not from rust-analyzer beforehand.
+        let _ = code_info;
         // In some circumstances we may need a few tries before we get the code right. Note that
         // we'll generally give up sooner than this if there's nothing left that we think we can
         // fix. The limit is really to prevent retrying indefinitely in case our "fixing" of things
@@ -767,6 +772,7 @@ impl EvalContext {
                     // etc.
                     if remaining_retries > 0 {
                         let mut fixed = HashSet::new();
+                        state.qualified_this_round.clear();
                         for error in &errors {
                             self.attempt_to_fix_error(error, &mut user_code, state, &mut fixed)?;
                         }
@@ -817,6 +823,7 @@ impl EvalContext {
     ) -> Result<ExecutionArtifacts, Error> {
         let code = state.code_to_compile(user_code, compilation_mode);
         let so_file = self.module.compile(&code, &state.config)?;
+        state.learn_variable_types(&so_file.warnings)?;
 
         if compilation_mode == CompilationMode::NoCatchExpectError {
             // Uh-oh, caller was expecting an error, return OK and the caller can return the
@@ -834,60 +841,6 @@ impl EvalContext {
     pub(crate) fn write_cargo_toml(&self, state: &ContextState) -> Result<()> {
         self.module.write_cargo_toml(state)?;
         self.module.write_config_toml(state)?;
-        Ok(())
-    }
-
-    fn fix_variable_types(
-        &mut self,
-        state: &mut ContextState,
-        code: CodeBlock,
-    ) -> Result<(), Error> {
-        self.analyzer.set_source(code.code_string())?;
-        let vars = self
-            .analyzer
-            .top_level_variables("evcxr_analysis_wrapper")?;
-        for (
-            variable_name,
-            VariableInfo {
-                type_name,
-                is_mutable,
-            },
-        ) in vars
-        {
-            // We don't want to try to store evcxr_variable_store into itself, so we ignore it.
-            if variable_name == "evcxr_variable_store" {
-                continue;
-            }
-            let type_name = match type_name {
-                TypeName::Named(x) => x,
-                TypeName::Closure => bail!(
-                    "The variable `{}` is a closure, which cannot be persisted.\n\
-                     You can however persist closures if you box them. e.g.:\n\
-                     let f: Box<dyn Fn()> = Box::new(|| {{println!(\"foo\")}});\n\
-                     Alternatively, you can prevent evcxr from attempting to persist\n\
-                     the variable by wrapping your code in braces.",
-                    variable_name
-                ),
-                TypeName::Unknown => bail!(
-                    "Couldn't automatically determine type of variable `{}`.\n\
-                     Please give it an explicit type.",
-                    variable_name
-                ),
-            };
-            // For now, we need to look for and escape any reserved words. This should probably in
-            // theory be done in rust analyzer in a less hacky way.
-            let type_name = replace_reserved_words_in_type(&type_name);
-            state
-                .variable_states
-                .entry(variable_name)
-                .or_insert_with(|| VariableState {
-                    type_name: String::new(),
-                    is_mut: is_mutable,
-                    move_state: VariableMoveState::New,
-                    definition_span: None,
-                })
-                .type_name = type_name;
-        }
         Ok(())
     }
 
@@ -912,6 +865,7 @@ impl EvalContext {
 
         let mut got_panic = false;
         let mut lost_variables = Vec::new();
+        let mut input_request = None;
         static MIME_OUTPUT: Lazy<Regex> =
             Lazy::new(|| Regex::new("EVCXR_BEGIN_CONTENT ([^ ]+)").unwrap());
         loop {
@@ -922,13 +876,23 @@ impl EvalContext {
             if line == PANIC_NOTIFICATION {
                 got_panic = true;
             } else if line.starts_with(evcxr_input::GET_CMD) {
+                // dl-kernel patch: evcxr_input's request only names the prompt; the cell's read
+                // of its standard input is answered when the child reports it waiting.
                 let is_password = line.starts_with(evcxr_input::GET_CMD_PASSWORD);
                 let prompt = line.split(':').nth(1).unwrap_or_default().to_owned();
-                self.child_process
-                    .send(&(callbacks.input_reader)(InputRequest {
-                        prompt,
-                        is_password,
-                    }))?;
+                input_request = Some(InputRequest {
+                    prompt,
+                    is_password,
+                });
+            } else if line == runtime::STDIN_WAIT {
+                let request = input_request.take().unwrap_or(InputRequest {
+                    prompt: String::new(),
+                    is_password: false,
+                });
+                let answer = (callbacks.input_reader)(request)
+                    .map(|line| line.replace(['\n', '\r'], " "))
+                    .unwrap_or_else(|| runtime::STDIN_EOF.to_owned());
+                self.child_process.send(&answer)?;
             } else if line == evcxr_internal_runtime::USER_ERROR_OCCURRED {
                 // A question mark operator in user code triggered an early
                 // return. Any newly defined variables won't have been stored.
@@ -937,6 +901,13 @@ impl EvalContext {
                     .retain(|_variable_name, variable_state| {
                         variable_state.move_state != VariableMoveState::New
                     });
+            } else if let Some(report) = line.strip_prefix(evcxr_internal_runtime::VARIABLE_TYPE) {
+                // dl-kernel patch: the full type name of a new variable (variable_types.rs).
+                if let Some((name, full_type)) = report.split_once(':')
+                    && let Some(variable) = state.variable_states.get_mut(name)
+                {
+                    variable.full_type = full_type.to_owned();
+                }
             } else if let Some(variable_name) =
                 line.strip_prefix(evcxr_internal_runtime::VARIABLE_CHANGED_TYPE)
             {
@@ -994,6 +965,28 @@ impl EvalContext {
     ) -> Result<(), Error> {
         for code_origin in &error.code_origins {
             match code_origin {
+                CodeKind::LoadVariable { variable_name }
+                | CodeKind::PackVariable { variable_name }
+                    if variable_types::names_a_missing_type(error) =>
+                {
+                    if state.qualify_next(variable_name, &error.message()) {
+                        fixed_errors.insert("Qualified type name");
+                    } else if let Some(variable_state) = state.variable_states.remove(variable_name)
+                    {
+                        state.stored_variable_states.remove(variable_name);
+                        self.committed_state.variable_states.remove(variable_name);
+                        self.committed_state
+                            .stored_variable_states
+                            .remove(variable_name);
+                        bail!(
+                            "The variable `{variable_name}` was dropped: its type `{}` cannot be \
+                             named in this cell ({}). Give it an explicit type when you define \
+                             it, e.g. `let {variable_name}: path::to::Type = ...;`.",
+                            variable_state.type_name,
+                            error.message()
+                        );
+                    }
+                }
                 CodeKind::PackVariable { variable_name } => {
                     if error.code() == Some("E0382") {
                         // Use of moved value.
@@ -1187,6 +1180,11 @@ impl EvalOutputs {
 #[derive(Clone, Debug)]
 struct VariableState {
     type_name: String,
+    /// dl-kernel patch: the type as rustc printed it (names possibly without their paths);
+    /// `type_name` is this with `type_paths` applied.
+    printed_type: String,
+    /// dl-kernel patch: `std::any::type_name` of the value, as the cell reported it.
+    full_type: String,
     is_mut: bool,
     move_state: VariableMoveState,
     definition_span: Option<UserCodeSpan>,
@@ -1240,6 +1238,12 @@ pub struct ContextState {
     async_mode: bool,
     allow_question_mark: bool,
     build_num: i32,
+    /// dl-kernel patch: where the short type names rustc printed are imported from.
+    type_paths: HashMap<String, String>,
+    /// dl-kernel patch: how a cell names crates it does not depend on directly.
+    crate_paths: HashMap<String, String>,
+    /// dl-kernel patch: the names given a new path while fixing the current compile's errors.
+    qualified_this_round: HashSet<String>,
     pub(crate) config: Config,
 }
 
@@ -1256,6 +1260,9 @@ impl ContextState {
             async_mode: false,
             allow_question_mark: false,
             build_num: 0,
+            type_paths: HashMap::new(),
+            crate_paths: HashMap::new(),
+            qualified_this_round: HashSet::new(),
             config,
         }
     }
@@ -1529,6 +1536,104 @@ impl ContextState {
             .join("")
     }
 
+    /// dl-kernel patch: records the types rustc gave the cell's new variables, from the
+    /// warnings of the compile that is about to run (variable_types.rs). A type that no later
+    /// cell could name (a closure, say) stops the cell before it runs, as upstream does.
+    fn learn_variable_types(&mut self, warnings: &[CompilationError]) -> Result<(), Error> {
+        for warning in warnings {
+            let Some(ty) = variable_types::type_from_probe_warning(warning) else {
+                continue;
+            };
+            let Some(variable_name) = warning.code_origins.iter().find_map(|origin| match origin {
+                CodeKind::PackVariable { variable_name } => Some(variable_name),
+                _ => None,
+            }) else {
+                continue;
+            };
+            match variable_types::unnameable_reason(&ty) {
+                Some("closure") => bail!(
+                    "The variable `{}` is a closure, which cannot be persisted.\n\
+                     You can however persist closures if you box them. e.g.:\n\
+                     let f: Box<dyn Fn()> = Box::new(|| {{println!(\"foo\")}});\n\
+                     Alternatively, you can prevent evcxr from attempting to persist\n\
+                     the variable by wrapping your code in braces.",
+                    variable_name
+                ),
+                Some(_) => return non_persistable_type_error(variable_name, &ty),
+                None => {}
+            }
+            let printed = replace_reserved_words_in_type(&ty);
+            if let Some(state) = self.variable_states.get_mut(variable_name) {
+                state.type_name = variable_types::qualify(&printed, &self.type_paths);
+                state.printed_type = printed;
+            }
+        }
+        if let Some((name, _)) = self
+            .variable_states
+            .iter()
+            .find(|(_, state)| state.type_name.is_empty())
+        {
+            bail!(
+                "Couldn't automatically determine type of variable `{}`.\n\
+                 Please give it an explicit type.",
+                name
+            );
+        }
+        Ok(())
+    }
+
+    /// dl-kernel patch: `name` is imported from `path`; every recorded type is qualified.
+    pub(crate) fn add_type_path(&mut self, name: String, path: String) {
+        self.type_paths.insert(name, path);
+        let paths = &self.type_paths;
+        for state in self
+            .variable_states
+            .values_mut()
+            .chain(self.stored_variable_states.values_mut())
+        {
+            state.type_name = variable_types::qualify(&state.printed_type, paths);
+        }
+    }
+
+    /// dl-kernel patch: the next path to try for a name in `variable_name`'s type that rustc
+    /// could not find in a cell; `false` when no guess is left.
+    fn qualify_next(&mut self, variable_name: &str, message: &str) -> bool {
+        let Some(state) = self
+            .variable_states
+            .get(variable_name)
+            .or_else(|| self.stored_variable_states.get(variable_name))
+        else {
+            return false;
+        };
+        let printed_names = variable_types::quoted_names(message);
+        let Some(name) = printed_names.into_iter().find(|name| {
+            state
+                .printed_type
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|word| word == *name)
+        }) else {
+            return false;
+        };
+        if self.qualified_this_round.contains(name) {
+            // The same name, failing elsewhere in the same compile: one guess per compile.
+            return true;
+        }
+        let candidates = variable_types::candidate_paths(name, &state.full_type, &self.crate_paths);
+        let next = match self.type_paths.get(name) {
+            Some(current) => candidates
+                .iter()
+                .position(|c| c == current)
+                .and_then(|at| candidates.get(at + 1)),
+            None => candidates.first(),
+        };
+        let Some(next) = next.cloned() else {
+            return false;
+        };
+        self.qualified_this_round.insert(name.to_owned());
+        self.add_type_path(name.to_owned(), next);
+        true
+    }
+
     fn compilation_mode(&self) -> CompilationMode {
         if self.config.preserve_vars_on_panic {
             CompilationMode::RunAndCatchPanics
@@ -1728,6 +1833,9 @@ impl ContextState {
         if needs_variable_store {
             code = code.add_all(self.store_variable_statements(VariableMoveState::Available));
         }
+        // dl-kernel patch: the cell links its own standard library, whose stdout buffer holds
+        // text printed without a newline until something flushes it: the end of the cell does.
+        code = code.generated("{ use std::io::Write as _; let _ = std::io::stdout().flush(); }");
         code = code.generated("evcxr_variable_store");
         code.generated("}")
     }
@@ -1736,13 +1844,23 @@ impl ContextState {
         let mut statements = CodeBlock::new();
         for (var_name, var_state) in &self.variable_states {
             if var_state.move_state == move_state {
+                // dl-kernel patch: a type not known yet is the one rustc infers here, named by
+                // the probe's warning (variable_types.rs).
+                let (probe, put, type_name) = if var_state.type_name.is_empty() {
+                    (
+                        variable_types::type_probe(var_name),
+                        "put_new_variable",
+                        "_",
+                    )
+                } else {
+                    (String::new(), "put_variable", var_state.type_name.as_str())
+                };
                 statements.pack_variable(
                     var_name.clone(),
                     format!(
                         // Note, we use stringify instead of quoting ourselves since it results in
                         // better errors if the user forgets to close a double-quote in their code.
-                        "evcxr_variable_store.put_variable::<{}>(stringify!({var_name}), {var_name});",
-                        var_state.type_name
+                        "{probe}evcxr_variable_store.{put}::<{type_name}>(stringify!({var_name}), {var_name});",
                     ),
                 );
             }
@@ -1753,10 +1871,13 @@ impl ContextState {
     fn check_variable_statements(&self) -> CodeBlock {
         let mut statements = CodeBlock::new().generated("{let mut vars_ok = true;");
         for (var_name, var_state) in &self.stored_variable_states {
-            statements = statements.generated(format!(
-                "vars_ok &= evcxr_variable_store.check_variable::<{}>(stringify!({var_name}));",
-                var_state.type_name
-            ));
+            statements.load_variable(
+                var_name.clone(),
+                format!(
+                    "vars_ok &= evcxr_variable_store.check_variable::<{}>(stringify!({var_name}));",
+                    var_state.type_name
+                ),
+            );
         }
         statements.generated("if !vars_ok {return evcxr_variable_store;}}")
     }
@@ -1766,10 +1887,13 @@ impl ContextState {
         let mut statements = CodeBlock::new();
         for (var_name, var_state) in &self.stored_variable_states {
             let mutability = if var_state.is_mut { "mut " } else { "" };
-            statements.load_variable(format!(
-                "let {}{} = evcxr_variable_store.take_variable::<{}>(stringify!({}));",
-                mutability, var_name, var_state.type_name, var_name
-            ));
+            statements.load_variable(
+                var_name.clone(),
+                format!(
+                    "let {}{} = evcxr_variable_store.take_variable::<{}>(stringify!({}));",
+                    mutability, var_name, var_state.type_name, var_name
+                ),
+            );
         }
         statements
     }
@@ -1841,18 +1965,20 @@ impl ContextState {
                                 .generated("{ let r = &(")
                                 .with_segment(segment.clone())
                                 .generated(format!(
-                                    "); evcxr_send_text_plain(&format!(\": {{}} = {}\", evcxr_get_type_name(r), r)); }};",
+                                    "); println!(\"{}\"); evcxr_send_text_plain(&format!(\": {{}} = {}\", evcxr_get_type_name(r), r)); }};",
+                                    runtime::RESULT_FOLLOWS,
                                     self.config.output_format
                                 ))
                         } else {
                             CodeBlock::new()
                                 .generated(SEND_TEXT_PLAIN_DEF)
+                                .generated("{ let evcxr_result = &(")
+                                .with_segment(segment.clone())
                                 .generated(format!(
-                                    "evcxr_send_text_plain(&format!(\"{}\",&(\n",
+                                    "); println!(\"{}\"); evcxr_send_text_plain(&format!(\"{}\", evcxr_result)); }}",
+                                    runtime::RESULT_FOLLOWS,
                                     self.config.output_format
                                 ))
-                                .with_segment(segment.clone())
-                                .generated(")));")
                         };
                         // dl-kernel patch: arithmetic on unsuffixed number literals has a type
                         // rustc leaves ambiguous (`{integer}`, `{float}`) until the end, and a
@@ -1864,11 +1990,15 @@ impl ContextState {
                             code_out = code_out.add_all(fallback);
                         } else {
                             code_out = code_out.code_with_fallback(
-                                // First we try calling .evcxr_display().
+                                // First we try calling .evcxr_display(). dl-kernel patch: on
+                                // the value once computed, after the result marker.
                                 CodeBlock::new()
-                                    .generated("(")
+                                    .generated("{ let evcxr_result = &(")
                                     .with_segment(segment)
-                                    .generated(").evcxr_display();")
+                                    .generated(format!(
+                                        "); println!(\"{}\"); evcxr_result.evcxr_display(); }}",
+                                        runtime::RESULT_FOLLOWS
+                                    ))
                                     .code_string(),
                                 fallback,
                             );
@@ -2033,15 +2163,19 @@ impl ContextState {
         // type, we'll use that for all variables in that assignment (probably
         // only correct if it's a single variable). This gives the user a way to
         // force the type if rustc is giving us a bad suggestion.
+        // dl-kernel patch: an empty type name is learned from the cell's compile
+        // (variable_types.rs).
         let type_name = match opt_ty {
             Some(ty) if type_is_fully_specified(&ty) => format!("{}", AstNode::syntax(&ty).text()),
-            _ => "String".to_owned(),
+            _ => String::new(),
         };
         if let Some(name) = ast::HasName::name(&pat_ident) {
             self.variable_states.insert(
                 name.text().to_string(),
                 VariableState {
+                    printed_type: type_name.clone(),
                     type_name,
+                    full_type: String::new(),
                     is_mut: pat_ident.mut_token().is_some(),
                     // All new locals will initially be defined only inside our catch_unwind
                     // block.

@@ -11,6 +11,8 @@
 
 pub const VARIABLE_CHANGED_TYPE: &str = "EVCXR_VARIABLE_CHANGED_TYPE:";
 pub const USER_ERROR_OCCURRED: &str = "EVCXR_ERROR_OCCURRED";
+/// dl-kernel patch: `EVCXR_VARIABLE_TYPE:name:type_name` reports a new variable's full type name.
+pub const VARIABLE_TYPE: &str = "EVCXR_VARIABLE_TYPE:";
 
 pub struct VariableStore {
     variables: std::collections::HashMap<String, Box<dyn std::any::Any + 'static>>,
@@ -25,6 +27,12 @@ impl VariableStore {
 
     pub fn put_variable<T: 'static>(&mut self, name: &str, value: T) {
         self.variables.insert(name.to_owned(), Box::new(value));
+    }
+
+    /// dl-kernel patch: stores a new variable and reports the full name of its type.
+    pub fn put_new_variable<T: 'static>(&mut self, name: &str, value: T) {
+        println!("{VARIABLE_TYPE}{name}:{}", std::any::type_name::<T>());
+        self.put_variable(name, value);
     }
 
     pub fn check_variable<T: 'static>(&mut self, name: &str) -> bool {

@@ -27,6 +27,7 @@ mod rust_analyzer;
 mod statement_splitter;
 mod toml_parse;
 mod use_trees;
+mod variable_types;
 
 pub use crate::command_context::CommandContext;
 pub use crate::errors::CompilationError;
@@ -37,6 +38,9 @@ pub use crate::eval_context::EvalContext;
 pub use crate::eval_context::EvalContextOutputs;
 pub use crate::eval_context::EvalOutputs;
 pub use crate::runtime::runtime_hook;
+#[cfg(unix)]
+pub use crate::runtime::set_command_input;
+pub use crate::runtime::{RESULT_FOLLOWS, STDIN_EOF, STDIN_WAIT};
 pub use rust_analyzer::Completions;
 
 /// Return the directory that evcxr tools should use for their configuration.

@@ -306,7 +306,7 @@ impl Module {
             .as_ref()
             .filter(|d| d.stamp == stamp && Path::new(&d.program).is_file());
         let direct_so = match direct.map(|direct| run_direct_rustc(direct, code_block)) {
-            Some(Ok(so_file)) => Some(so_file),
+            Some(Ok(built)) => Some(built),
             Some(Err(error)) => {
                 if !matches!(error, Error::CompilationErrors(_)) {
                     self.direct_rustc = None;
@@ -315,8 +315,8 @@ impl Module {
             }
             None => None,
         };
-        let so_file = match direct_so {
-            Some(so_file) => so_file,
+        let (so_file, warnings) = match direct_so {
+            Some(built) => built,
             None => {
                 self.direct_rustc = None;
                 let record = config.crate_dir().join(".evcxr-rustc.json");
@@ -336,13 +336,14 @@ impl Module {
                     .and_then(|json| serde_json::from_slice::<DirectRustc>(&json).ok())
                     .map(|direct| DirectRustc { stamp, ..direct });
 
-                match fs::read_to_string(&so_path_file) {
+                let so_file = match fs::read_to_string(&so_path_file) {
                     Ok(path) => PathBuf::from(path),
                     Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                         compiled_so_path(&cargo_output.stdout)?
                     }
                     Err(error) => return Err(error.into()),
-                }
+                };
+                (so_file, warnings_from_output(&cargo_output, code_block))
             }
         };
 
@@ -359,6 +360,7 @@ impl Module {
 
         Ok(SoFile {
             path: copied_so_file,
+            warnings,
         })
     }
 
@@ -647,7 +649,10 @@ fn map_extern_arg(ext: &str) -> OsString {
 }
 
 /// dl-kernel patch: compiles the cell with a recorded rustc command; returns the shared object.
-fn run_direct_rustc(direct: &DirectRustc, code_block: &CodeBlock) -> Result<PathBuf, Error> {
+fn run_direct_rustc(
+    direct: &DirectRustc,
+    code_block: &CodeBlock,
+) -> Result<(PathBuf, Vec<CompilationError>), Error> {
     let mut command = Command::new(&direct.program);
     command
         .args(&direct.args)
@@ -668,7 +673,20 @@ fn run_direct_rustc(direct: &DirectRustc, code_block: &CodeBlock) -> Result<Path
                 name.starts_with(stem) && name.ends_with(ext)
             })
         });
-    so_file.ok_or_else(|| Error::Message("rustc did not report the cell's library".into()))
+    let so_file =
+        so_file.ok_or_else(|| Error::Message("rustc did not report the cell's library".into()))?;
+    Ok((so_file, warnings_from_output(&output, code_block)))
+}
+
+/// dl-kernel patch: the warnings of a successful build (they name the types of new
+/// variables, see variable_types.rs).
+fn warnings_from_output(
+    output: &std::process::Output,
+    code_block: &CodeBlock,
+) -> Vec<CompilationError> {
+    let (mut warnings, _) = errors_from_cargo_output(output, code_block);
+    warnings.retain(|warning| warning.level() == "warning");
+    warnings
 }
 
 /// Run a cargo command prepared for the provided `code_block`, processing the
@@ -787,4 +805,6 @@ fn errors_from_cargo_output(
 
 pub(crate) struct SoFile {
     pub(crate) path: PathBuf,
+    /// dl-kernel patch: what rustc warned about while building it.
+    pub(crate) warnings: Vec<CompilationError>,
 }

@@ -35,6 +35,27 @@ pub fn runtime_hook() {
     }
 }
 
+/// dl-kernel patch: the descriptor the child reads evcxr's commands from, when it is not
+/// standard input (the kernel gives the cell a standard input of its own, see
+/// [`set_command_input`]).
+static COMMAND_INPUT: std::sync::OnceLock<std::os::fd::RawFd> = std::sync::OnceLock::new();
+
+/// dl-kernel patch: the child reads its commands from `fd` instead of standard input. Call
+/// before [`runtime_hook`].
+#[cfg(unix)]
+pub fn set_command_input(fd: std::os::fd::RawFd) {
+    let _ = COMMAND_INPUT.set(fd);
+}
+
+/// dl-kernel patch: written by the child on a line of its own when the cell waits on its
+/// standard input; the answer (one line, or [`STDIN_EOF`]) goes to the command input.
+pub const STDIN_WAIT: &str = "EVCXR_STDIN_WAIT";
+/// dl-kernel patch: the answer that ends the cell's standard input instead of giving a line.
+pub const STDIN_EOF: &str = "\u{0}EVCXR_STDIN_EOF";
+/// dl-kernel patch: written by the generated code just before the cell's final value is
+/// displayed: the content that follows is the cell's result, not a display made on the way.
+pub const RESULT_FOLLOWS: &str = "EVCXR_RESULT_FOLLOWS";
+
 struct Runtime {
     shared_objects: Vec<libloading::Library>,
     variable_store_ptr: *mut std::os::raw::c_void,
@@ -57,8 +78,14 @@ impl Runtime {
 
         self.install_crash_handlers();
 
-        let stdin = std::io::stdin();
-        for line in stdin.lock().lines() {
+        let input: Box<dyn BufRead> = match COMMAND_INPUT.get() {
+            // SAFETY: the descriptor was handed over for this purpose and is used only here.
+            Some(&fd) => Box::new(std::io::BufReader::new(unsafe {
+                <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd)
+            })),
+            None => Box::new(std::io::stdin().lock()),
+        };
+        for line in input.lines() {
             if let Err(error) = self.handle_line(&line) {
                 eprintln!("While processing instruction `{line:?}`, got error: {error:?}",);
                 std::process::exit(99);

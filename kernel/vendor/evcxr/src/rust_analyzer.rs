@@ -27,8 +27,6 @@ use ra_ap_project_model::ProjectManifest;
 use ra_ap_project_model::ProjectWorkspace;
 use ra_ap_project_model::RustLibSource;
 use ra_ap_syntax::TextRange;
-use ra_ap_syntax::ast::AstNode;
-use ra_ap_syntax::ast::{self};
 use ra_ap_vfs as ra_vfs;
 use ra_ap_vfs::FileId;
 use ra_ap_vfs::loader::LoadingProgress;
@@ -38,7 +36,6 @@ use ra_ide::Edition;
 use ra_ide::HoverConfig;
 use ra_ide::HoverResult;
 use ra_ide::RangeInfo;
-use std::collections::HashMap;
 use std::convert::TryFrom;
 use std::path::Path;
 
@@ -57,56 +54,10 @@ pub(crate) struct RustAnalyzer {
     current_source: String,
     // dl-kernel patch: Cargo.toml changed since the workspace was last loaded. Loading (cargo
     // metadata, reading the sources of the sysroot and of every dependency) waits until a query
-    // needs it, so a cell without `let` never pays for it.
+    // (a completion, an inspection) needs it: cells never do.
     workspace_stale: bool,
     // dl-kernel patch: `current_source` is not in the database yet (see `sync`).
     source_changed: bool,
-    // dl-kernel patch: the background thread warming name resolution and trait impls of every
-    // crate (see `prime`).
-    priming: Option<Priming>,
-}
-
-/// dl-kernel patch: a background `parallel_prime_caches` on a snapshot of the database.
-struct Priming {
-    thread: Option<std::thread::JoinHandle<()>>,
-    /// The run completed (it was not cancelled by a change to the database).
-    completed: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    /// Runs started for this workspace (a run that keeps failing is not started forever).
-    runs: u32,
-}
-
-impl Priming {
-    fn running(&self) -> bool {
-        self.thread
-            .as_ref()
-            .is_some_and(|thread| !thread.is_finished())
-    }
-
-    fn completed(&self) -> bool {
-        self.completed.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// Waits for the run: it computes what the caller's query would otherwise compute itself.
-    fn wait(&mut self) {
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum TypeName {
-    Named(String),
-    Closure,
-    Unknown,
-}
-
-#[derive(Debug)]
-pub(crate) struct VariableInfo {
-    /// The variable's type as Rust code, or None if we couldn't determine it.
-    pub(crate) type_name: TypeName,
-    /// Whether the variable is declared as mutable.
-    pub(crate) is_mutable: bool,
 }
 
 impl RustAnalyzer {
@@ -144,7 +95,6 @@ impl RustAnalyzer {
             current_source: String::new(),
             workspace_stale: true,
             source_changed: false,
-            priming: None,
         })
     }
 
@@ -157,9 +107,7 @@ impl RustAnalyzer {
             self.source_file.clone().into(),
             Some(self.current_source.bytes().collect()),
         );
-        // dl-kernel patch: the database gets the new source when a query needs it (`sync`), not
-        // now: applying a change cancels a priming run, and a run cancelled at every cell would
-        // never finish the standard library.
+        // dl-kernel patch: the database gets the new source when a query needs it (`sync`).
         self.source_changed = true;
 
         // Check to see if we haven't yet loaded Cargo.toml, or if it's changed since we read it.
@@ -179,14 +127,7 @@ impl RustAnalyzer {
     }
 
     /// dl-kernel patch: brings the database up to date (workspace and source) before a query.
-    /// A priming run for the current workspace is waited for rather than cancelled: it is
-    /// computing what the query needs, and cancelling would throw away the crate in progress.
     fn sync(&mut self) -> Result<()> {
-        if !self.workspace_stale
-            && let Some(priming) = &mut self.priming
-        {
-            priming.wait();
-        }
         self.ensure_workspace()?;
         if self.source_changed {
             let mut change = ra_hir::ChangeWithProcMacros::default();
@@ -209,132 +150,7 @@ impl RustAnalyzer {
         self.workspace_stale = false;
         // The load took the source file from the vfs.
         self.source_changed = false;
-        // A new crate graph: whatever was primed before is for the old one.
-        self.priming = None;
         Ok(())
-    }
-
-    /// dl-kernel patch: loads the workspace if needed, then computes name resolution (def maps)
-    /// and trait impls of every crate on background threads, so that the first cell that needs
-    /// types does not wait for them. Does nothing while a run is going on or after one has
-    /// completed; a run that ended without completing (a panic) is started again, up to three runs.
-    pub(crate) fn prime(&mut self) -> Result<()> {
-        self.ensure_workspace()?;
-        if self
-            .priming
-            .as_ref()
-            .is_some_and(|priming| priming.running() || priming.completed() || priming.runs >= 3)
-        {
-            return Ok(());
-        }
-        let runs = self.priming.as_ref().map_or(0, |priming| priming.runs) + 1;
-        // A snapshot: a change applied to the host cancels the run (it unwinds with
-        // `Cancelled`), which counts as a run that did not complete.
-        let db = self.analysis_host.raw_database().clone();
-        let crates = ra_ap_base_db::all_crates(&db);
-        let completed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let done = completed.clone();
-        let thread = std::thread::Builder::new()
-            .name("evcxr-ra-prime".into())
-            .spawn(move || {
-                // Only what type inference of a cell reads: name resolution and trait impls.
-                // rust-analyzer's `parallel_prime_caches` also builds import maps and symbol
-                // indexes, which only an editor's search and auto-import read. A primed kernel
-                // holds about 750 MB, nearly all of it these def maps and trait impls; without
-                // the trait impls, the first `let` computed them itself: 3.3 s instead of 0.6 s.
-                let warm = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    for &krate in crates.iter() {
-                        ra_ap_hir::crate_def_map(&db, krate);
-                        ra_ap_hir::attach_db(&db, || {
-                            ra_ap_hir::TraitImpls::for_crate(&db, krate);
-                        });
-                    }
-                }));
-                if warm.is_ok() {
-                    done.store(true, std::sync::atomic::Ordering::SeqCst);
-                }
-            })?;
-        self.priming = Some(Priming {
-            thread: Some(thread),
-            completed,
-            runs,
-        });
-        Ok(())
-    }
-
-    /// Returns top-level variable names and their types in the specified function.
-    pub(crate) fn top_level_variables(
-        &mut self,
-        function_name: &str,
-    ) -> Result<HashMap<String, VariableInfo>> {
-        use ra_ap_syntax::ast::HasModuleItem;
-        use ra_ap_syntax::ast::HasName;
-        let mut result = HashMap::new();
-        // dl-kernel patch: only `let` statements declare variables. Without one, the answer is
-        // known from the syntax alone, and nothing semantic (nor the workspace) is loaded.
-        if !has_let_statement(&self.current_source, function_name) {
-            return Ok(result);
-        }
-        self.sync()?;
-        let db = self.analysis_host.raw_database();
-        let sema = ra_ide::Semantics::new(db);
-
-        let source_file = sema.parse(ra_ap_base_db::EditionedFileId::new(
-            db,
-            self.source_file_id,
-            EDITION,
-        ));
-
-        ra_ap_hir::attach_db(db, || {
-            for item in source_file.items() {
-                if let ast::Item::Fn(function) = item
-                    && function
-                        .name()
-                        .map(|n| n.text() == function_name)
-                        .unwrap_or(false)
-                {
-                    let Some(body) = function.body() else {
-                        continue;
-                    };
-                    let module = sema
-                        .scope(function.syntax())
-                        .map(|scope| scope.module())
-                        .unwrap();
-                    for statement in body.statements() {
-                        if let ast::Stmt::LetStmt(let_stmt) = statement
-                            && let Some(pat) = let_stmt.pat()
-                            && !add_variable_for_pattern(
-                                &pat,
-                                &sema,
-                                let_stmt.ty(),
-                                module,
-                                &mut result,
-                            )
-                        {
-                            // We didn't add a variable for `pat`, possibly because it's a
-                            // more complex pattern that needs destructuring. Try for each
-                            // sub pattern. This time, we ignore the explicit type, because
-                            // it applies to the whole pattern, not to its parts. Note, this
-                            // will attempt `pat` again, but that's OK, since it failed
-                            // above, so will fail again.
-                            for d in pat.syntax().descendants() {
-                                if let Some(sub_pat) = ast::Pat::cast(d) {
-                                    add_variable_for_pattern(
-                                        &sub_pat,
-                                        &sema,
-                                        None,
-                                        module,
-                                        &mut result,
-                                    );
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        });
-
-        Ok(result)
     }
 
     fn load_cargo_toml(&mut self, change: &mut ra_hir::ChangeWithProcMacros) -> Result<()> {
@@ -545,63 +361,6 @@ impl RustAnalyzer {
     }
 }
 
-/// If `pat` represents a variable that is being defined, then record it in `result` and return
-/// true.
-fn add_variable_for_pattern(
-    pat: &ast::Pat,
-    sema: &ra_hir::Semantics<ra_ide::RootDatabase>,
-    explicit_type: Option<ast::Type>,
-    module: ra_hir::Module,
-    result: &mut HashMap<String, VariableInfo>,
-) -> bool {
-    use ra_ap_syntax::ast::HasName;
-    if let ast::Pat::IdentPat(ident_pat) = pat
-        && let Some(name) = ident_pat.name()
-    {
-        let type_name = get_type_name(
-            explicit_type,
-            sema.type_of_pat(pat).map(|info| info.original()),
-            sema,
-            module,
-        );
-        result.insert(
-            name.text().to_string(),
-            VariableInfo {
-                type_name,
-                is_mutable: ident_pat.mut_token().is_some(),
-            },
-        );
-        return true;
-    }
-    false
-}
-
-fn get_type_name(
-    explicit_type: Option<ast::Type>,
-    inferred_type: Option<ra_hir::Type>,
-    sema: &ra_hir::Semantics<ra_ide::RootDatabase>,
-    module: ra_hir::Module,
-) -> TypeName {
-    use ra_hir::HirDisplay;
-    if let Some(explicit_type) = explicit_type {
-        let type_name = explicit_type.syntax().text().to_string();
-        if is_type_valid(&type_name) {
-            return TypeName::Named(type_name);
-        }
-    }
-    if let Some(ty) = inferred_type {
-        if ty.is_closure() {
-            return TypeName::Closure;
-        }
-        if let Ok(type_name) = ty.display_source_code(sema.db, module.into(), true)
-            && is_type_valid(&type_name)
-        {
-            return TypeName::Named(type_name);
-        }
-    }
-    TypeName::Unknown
-}
-
 /// Completions found in a particular context.
 #[derive(Default)]
 pub struct Completions {
@@ -661,133 +420,5 @@ fn jupyter_kind(kind: ra_ide::CompletionItemKind) -> &'static str {
         K::Keyword => "keyword",
         K::Snippet | K::BuiltinType | K::UnresolvedReference | K::Expression => "instance",
         _ => "instance",
-    }
-}
-
-/// dl-kernel patch: whether the function `function_name` in `source` has a top-level `let`.
-fn has_let_statement(source: &str, function_name: &str) -> bool {
-    use ra_ap_syntax::ast::HasModuleItem;
-    use ra_ap_syntax::ast::HasName;
-    let parse = ast::SourceFile::parse(source, EDITION);
-    parse.tree().items().any(|item| {
-        matches!(item, ast::Item::Fn(function)
-        if function.name().is_some_and(|n| n.text() == function_name)
-            && function.body().is_some_and(|body| {
-                body.statements().any(|s| matches!(s, ast::Stmt::LetStmt(_)))
-            }))
-    })
-}
-
-impl Drop for RustAnalyzer {
-    // dl-kernel patch: a priming run stops with the database it belongs to.
-    fn drop(&mut self) {
-        if self.priming.as_ref().is_some_and(Priming::running) {
-            self.analysis_host.trigger_cancellation();
-        }
-    }
-}
-
-/// Returns whether this appears to be a valid type. Rust analyzer, when asked to emit code for some
-/// types, produces invalid code. In particular, fixed sized arrays come out without a size. e.g.
-/// instead of `[i32, 5]`, we get `[i32, _]`.
-pub(crate) fn is_type_valid(type_name: &str) -> bool {
-    use ra_ap_syntax::SyntaxKind;
-    let wrapped_source = format!("const _: {type_name} = foo();");
-    let parsed = ast::SourceFile::parse(&wrapped_source, EDITION);
-    if !parsed.errors().is_empty() {
-        return false;
-    }
-    for node in parsed.syntax_node().descendants() {
-        if node.kind() == SyntaxKind::ERROR || node.kind() == SyntaxKind::INFER_TYPE {
-            return false;
-        }
-    }
-    true
-}
-
-#[cfg(test)]
-mod test {
-    use super::RustAnalyzer;
-    use super::TypeName;
-    use super::is_type_valid;
-    use anyhow::Result;
-
-    impl TypeName {
-        fn named(name: &str) -> TypeName {
-            TypeName::Named(name.to_owned())
-        }
-    }
-
-    #[test]
-    fn get_variable_types() -> Result<()> {
-        let tmpdir = tempfile::tempdir()?;
-        let mut ra = RustAnalyzer::new(tmpdir.path())?;
-        ra.with_sysroot = false;
-        std::fs::write(
-            ra.cargo_toml_filename().to_path_buf(),
-            r#"
-            [package]
-            name = "foo"
-            version = "0.1.0"
-            edition = "2024"
-
-            [lib]
-            "#,
-        )?;
-
-        ra.set_source(
-            r#"
-            struct Foo<const I: usize> {}
-            struct Point {x: u8, y: u8}
-            fn foo() {
-                let v1 = true;
-                let mut v1 = 42i32;
-                let v2 = &[false];
-                let v3: Foo<10> = Foo::<10> {};
-                {
-                    let v2 = false;
-                    let v100 = true;
-                }
-                let (v4, ..) = (42u64, 43, 44);
-                let p1 = Point {x: 1, y: 2};
-                let Point {x, y: y2} = p1;
-            }
-            fn foo2() {
-                let v9 = true;
-            }"#
-            .to_owned(),
-        )?;
-        let var_types = ra.top_level_variables("foo");
-        assert_eq!(var_types["v1"].type_name, TypeName::named("i32"));
-        assert!(var_types["v1"].is_mutable);
-        assert_eq!(var_types["v2"].type_name, TypeName::named("&[bool; 1]"));
-        assert!(!var_types["v2"].is_mutable);
-        assert_eq!(var_types["v3"].type_name, TypeName::named("Foo<10>"));
-        assert!(!var_types.contains_key("v100"));
-        assert_eq!(var_types["v4"].type_name, TypeName::named("u64"));
-        assert_eq!(var_types["x"].type_name, TypeName::named("u8"));
-        assert_eq!(var_types["y2"].type_name, TypeName::named("u8"));
-
-        ra.set_source(
-            r#"
-            fn foo() {
-                let v1 = 1u16;
-            }"#
-            .to_owned(),
-        )?;
-        let var_types = ra.top_level_variables("foo");
-        assert_eq!(var_types["v1"].type_name, TypeName::named("u16"));
-        assert!(!var_types.contains_key("v2"));
-
-        Ok(())
-    }
-
-    #[test]
-    fn test_is_type_valid() {
-        assert!(is_type_valid("Vec<String>"));
-        assert!(is_type_valid("&[i32]"));
-        assert!(!is_type_valid("[i32, _]"));
-        assert!(!is_type_valid("Vec<_>"));
-        assert!(is_type_valid("Foo<42>"));
     }
 }
