@@ -53,6 +53,9 @@
 //!   e.g. `Loss::SparseCategoricalCrossEntropyWithLogits` (then no final `Softmax`).
 //! - **Images are NCHW** (`[n, channels, height, width]`, PyTorch's order), not Keras' NHWC.
 //! - **Labels are f32**: sparse class labels are a `[n]` tensor of class indices.
+//! - **Truth first**: a loss or metric takes the targets, then the predictions
+//!   (`Loss::Mse.compute(&y, &y_hat)`), as Keras' `loss(y_true, y_pred)` and scikit-learn's
+//!   metrics do; PyTorch's losses take the prediction first.
 //!
 //! ## PyTorch → dl-core
 //!
@@ -99,7 +102,10 @@
 //! | `KFold`, `StratifiedKFold`, `LeaveOneOut` | `dl_core::model_selection::{k_fold, stratified_k_fold, leave_one_out}` |
 //! | `cross_val_score` | `dl_core::model_selection::cross_val_score(&x, &y, &folds, \|xt, yt, xv, yv\| score)` |
 //! | `accuracy_score`, `f1_score(average="macro")`, `roc_auc_score`, `r2_score` | `dl_core::metrics::{accuracy, f1_macro, roc_auc_score, r2_score}` |
-//! | `pd.read_csv(path)` | `dl_core::data::read_csv(path)?` (a [`Table`](crate::data::Table), `NaN` for missing) |
+//! | `pd.read_csv(path)` | `dl_core::data::read_csv(path)?` (a [`Table`](crate::data::Table), `NaN` for missing, text columns kept as text) |
+//! | `pd.get_dummies(df, columns=["city"])` | `table.one_hot_column("city")` |
+//! | `Image.open(path).convert("L").resize((28, 28))` (Pillow) | `read_image(path, Color::Grey)?`, then `resize_image(&image, 28, 28)` |
+//! | `Image.fromarray(a).save("a.png")` | `write_png("a.png", &image)?` |
 //!
 //! ## matplotlib → dl-core
 //!

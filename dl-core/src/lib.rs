@@ -176,11 +176,14 @@ pub mod prelude {
     pub use crate::loss::Loss;
     pub use crate::metrics::Metric;
     pub use crate::models::{LinearRegression, LogisticRegression};
-    pub use crate::nn::{
-        AvgPool2d, BatchNorm, Conv2d, Dense, Dropout, Embedding, Flatten, Gru, Layer, LayerConfig,
-        LeakyRelu, Lstm, MaxPool2d, Mode, Parameter, Relu, Sequential, Sigmoid, SimpleRnn, Softmax,
-        Tanh, clip_grad_norm,
-    };
+    pub use crate::nn::activation::*;
+    pub use crate::nn::conv::*;
+    pub use crate::nn::dense::*;
+    pub use crate::nn::norm::*;
+    pub use crate::nn::recurrent::{Gru, Lstm, SimpleRnn};
+    pub use crate::nn::regularization::*;
+    pub use crate::nn::reshape::*;
+    pub use crate::nn::{Layer, LayerConfig, Mode, Parameter, Sequential, clip_grad_norm};
     pub use crate::optim::{Adam, LrSchedule, Momentum, Optimizer, Sgd};
     pub use crate::plot::Figure;
     pub use crate::seed;

@@ -39,9 +39,9 @@
 //! ## Adding a layer
 //!
 //! One file in its family's folder (the maths in its opening doc comment, a gradient-check
-//! test with [`crate::gradcheck::check_layer`]), its `mod` and `pub use` lines in the
-//! family's `mod.rs`, a variant in [`LayerConfig`] with its arm in [`LayerConfig::build`], and
-//! its name in this module's re-exports (and the prelude's). A layer without parameters
+//! test with [`crate::gradcheck::check_layer`]), its `mod` line and one `pub use` line in the
+//! family's `mod.rs` (this module and the prelude re-export every family whole), and a
+//! variant in [`LayerConfig`] with its arm in [`LayerConfig::build`]. A layer without parameters
 //! implements only `forward`, `infer`, `backward`, `config` and `name`: the trait's defaults
 //! give it no parameters and an output of its input's shape.
 
@@ -57,15 +57,17 @@ pub mod regularization;
 pub mod reshape;
 mod sequential;
 
-pub use activation::{LeakyRelu, Relu, Sigmoid, Softmax, Tanh, sigmoid, softmax_last_axis};
+// Every family's layers, as `nn::Dense`, `nn::Relu`, ... (and in the prelude).
+pub use activation::*;
+pub use conv::*;
+pub use dense::*;
+pub use norm::*;
+pub use recurrent::*;
+pub use regularization::*;
+pub use reshape::*;
+
 pub use clip_grad_norm::clip_grad_norm;
-pub use conv::{AvgPool2d, Conv2d, MaxPool2d};
-pub use dense::{Dense, Embedding};
 pub use layer::{Layer, Mode, Parameter};
 pub use layer::{assert_grad_output_shape, cached};
 pub use layer_config::LayerConfig;
-pub use norm::BatchNorm;
-pub use recurrent::{Gru, Lstm, SimpleRnn};
-pub use regularization::Dropout;
-pub use reshape::Flatten;
 pub use sequential::Sequential;
