@@ -65,9 +65,10 @@
 //!   `Loss::gradient(&y, &y_hat)`, `loss::mse(&y, &y_hat)`,
 //!   `metrics::accuracy(&y_true, &y_pred)`, `metrics::r2_score(&y, &y_hat)`,
 //!   `gradcheck::check_loss(loss, &y, &y_hat, eps)`.
-//! - **Files are read with `read_*` and written with `write_*`**: `data::read_csv`,
-//!   `read_mnist`, `read_text`, `read_image`, `write_png`. A model is saved and loaded as a
-//!   pair: `model.save(path)`, `Sequential::load(path)`.
+//! - **Data files are read with `read_*` and written with `write_*`**: `data::read_csv`,
+//!   `read_csv_headerless`, `read_mnist`, `read_text`, `read_image`, `write_png`. A value that
+//!   owns its file format is saved with a `save` method (`model.save(path)`,
+//!   `figure.save(path)`), and a model is loaded back with `Sequential::load(path)`.
 //! - **Plots are `plot::<what they draw>`**, nouns, each returning a [`plot::Figure`]:
 //!   `plot::line`, `plot::scatter`, `plot::histogram`, `plot::heatmap`,
 //!   `plot::confusion_matrix`, `plot::fit_line`, `plot::decision_boundary`,
