@@ -328,4 +328,47 @@ mod tests {
         let x = crate::init::uniform(&[5, 7, 2], -1.0, 1.0);
         assert_same_gradients(rnn, &x, &g);
     }
+
+    #[test]
+    fn infer_gives_what_forward_gives_in_eval_mode_for_every_layer() {
+        crate::seed(3);
+        let rows = crate::init::normal(&[5, 3], 0.0, 1.0);
+        let images = crate::init::normal(&[2, 3, 6, 6], 0.0, 1.0);
+        let sequences = crate::init::normal(&[5, 6, 3], 0.0, 1.0);
+        let ids = crate::tensor::from_vec(&[2, 3], vec![0.0, 4.0, 9.0, 1.0, 1.0, 7.0]);
+        let mut batch_norm = BatchNorm::new(3);
+        batch_norm.forward(&rows, Mode::Train); // running statistics away from 0 and 1
+        let cases: Vec<(Box<dyn Layer>, &Tensor)> = vec![
+            (Box::new(Dense::new(3, 4)), &rows),
+            (Box::new(Relu::new()), &rows),
+            (Box::new(LeakyRelu::new(0.1)), &rows),
+            (Box::new(Sigmoid::new()), &rows),
+            (Box::new(Tanh::new()), &rows),
+            (Box::new(Softmax::new()), &rows),
+            (Box::new(Dropout::new(0.5)), &rows),
+            (Box::new(batch_norm), &rows),
+            (Box::new(Embedding::new(10, 4)), &ids),
+            (Box::new(Flatten::new()), &images),
+            (Box::new(Conv2d::new(3, 4, 3).relu()), &images),
+            (Box::new(Conv2d::new(3, 2, 3).with_padding(1)), &images),
+            (Box::new(MaxPool2d::new(2)), &images),
+            (
+                Box::new(AvgPool2d::new(3).with_stride(2).with_padding(1)),
+                &images,
+            ),
+            (Box::new(SimpleRnn::new(3, 4)), &sequences),
+            (Box::new(Lstm::new(3, 4).return_sequences(true)), &sequences),
+            (Box::new(Gru::new(3, 4)), &sequences),
+        ];
+        for (mut layer, x) in cases {
+            let inferred = layer.infer(x);
+            assert_eq!(inferred, layer.forward(x, Mode::Eval), "{}", layer.name());
+            assert_eq!(
+                inferred.shape(),
+                layer.output_shape(x.shape()),
+                "{}",
+                layer.name()
+            );
+        }
+    }
 }
