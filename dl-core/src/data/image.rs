@@ -130,23 +130,30 @@ pub fn write_png(path: impl AsRef<Path>, image: &Tensor) -> Result<()> {
         }
     }
     let path = path.as_ref();
+    let png = encode_png(&raw, w as u32, h as u32, channels)
+        .map_err(|message| DlError::format(path, message))?;
+    std::fs::write(path, png).map_err(|e| DlError::io(path, e))
+}
+
+/// PNG bytes of `raw` (`height` rows of `width` pixels, `channels` bytes each: 1 grey, 3 RGB),
+/// or the encoder's message. Figures are encoded here too.
+pub(crate) fn encode_png(
+    raw: &[u8],
+    width: u32,
+    height: u32,
+    channels: usize,
+) -> std::result::Result<Vec<u8>, String> {
+    use image::ImageEncoder;
     let color = if channels == 1 {
         image::ExtendedColorType::L8
     } else {
         image::ExtendedColorType::Rgb8
     };
-    image::save_buffer_with_format(
-        path,
-        &raw,
-        w as u32,
-        h as u32,
-        color,
-        image::ImageFormat::Png,
-    )
-    .map_err(|e| match e {
-        image::ImageError::IoError(io) => DlError::io(path, io),
-        other => DlError::format(path, other.to_string()),
-    })
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(raw, width, height, color)
+        .map_err(|e| format!("PNG: {e}"))?;
+    Ok(out)
 }
 
 #[cfg(test)]

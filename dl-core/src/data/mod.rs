@@ -17,6 +17,7 @@ mod split;
 mod text;
 mod time_series;
 
+pub(crate) use self::image::encode_png;
 pub use self::image::{Color, read_image, resize_image, write_png};
 pub use batches::BatchIterator;
 pub use csv::{Table, read_csv, read_csv_headerless};

@@ -12,7 +12,6 @@ mod heatmap;
 mod histogram;
 mod image_grid;
 mod line;
-mod png_encode;
 mod scatter;
 mod xy;
 
@@ -321,7 +320,7 @@ impl Figure {
             let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
             self.draw(root)?;
         }
-        png_encode::encode_rgb(&rgb, w, h)
+        crate::data::encode_png(&rgb, w, h, 3).map_err(DlError::Plot)
     }
 
     /// Saves as PNG or SVG, chosen by the file extension (`.png` or `.svg`).
@@ -372,11 +371,10 @@ mod tests {
     use super::*;
 
     fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
-        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-        let mut reader = decoder.read_info().unwrap();
-        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-        let info = reader.next_frame(&mut buf).unwrap();
-        (info.width, info.height, buf)
+        let image = image::load_from_memory_with_format(bytes, image::ImageFormat::Png)
+            .unwrap()
+            .into_rgb8();
+        (image.width(), image.height(), image.into_raw())
     }
 
     #[test]
