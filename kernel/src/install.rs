@@ -9,8 +9,10 @@
 //!
 //! The kernelspec's argv runs this very binary (its absolute path) with `run`, and names the
 //! cache directory where dl-core's prebuilt build lives: `<prefix>/share/dl-kernel/cache`
-//! for the prefix locations, the XDG cache dir for `--user`, or `--cache-dir`.
+//! for the prefix locations, the session's default cache dir for `--user`
+//! (`SessionConfig::default_cache_dir`), or `--cache-dir`.
 
+use dl_kernel::session::SessionConfig;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -93,18 +95,8 @@ impl Location {
         if let Some(prefix) = self.prefix()? {
             return Ok(prefix.join("share").join("dl-kernel").join("cache"));
         }
-        user_cache_dir()
+        Ok(std::path::absolute(SessionConfig::default_cache_dir())?)
     }
-}
-
-/// `$DL_KERNEL_CACHE_DIR`, else `$XDG_CACHE_HOME/dl-kernel`, else `~/.cache/dl-kernel`
-/// (the same rule as `session::SessionConfig::default_cache_dir`).
-pub fn user_cache_dir() -> anyhow::Result<PathBuf> {
-    if let Some(dir) = env_dir("DL_KERNEL_CACHE_DIR") {
-        return Ok(std::path::absolute(dir)?);
-    }
-    let base = env_dir("XDG_CACHE_HOME").map_or_else(|| home().map(|h| h.join(".cache")), Ok)?;
-    Ok(base.join("dl-kernel"))
 }
 
 /// The kernel.json content.

@@ -1,43 +1,24 @@
 //! `is_complete`: is a piece of Rust a complete cell, or does the user need another line?
 //!
-//! A small lexer, not a parser: it tracks brackets, strings (plain, byte, C, raw with any
-//! number of `#`), char literals versus lifetimes, and nested block comments. The rules:
+//! Rust's own lexer (`rustc_lexer`, as published for rust-analyzer) splits the cell into
+//! tokens, so strings of every kind, char literals versus lifetimes and nested comments are
+//! read as rustc reads them. On top of the tokens, two rules:
 //!
-//! - a closing bracket that does not match the innermost open one → `invalid`
-//!   (`fn f() }`, `(]`);
-//! - an unclosed bracket → `incomplete`, indented four spaces past the line that opened it
-//!   (`fn f() {`, `let x = (1,`);
-//! - an unterminated string, char literal or block comment → `incomplete` with no indent;
-//! - code ending in an operator that needs a right-hand side (`=`, `+`, `,`, `.`, `&&`,
-//!   `->`, …) or in a keyword that needs more (`else`, `let`, `fn`, …) → `incomplete`;
-//! - otherwise `complete` (evcxr accepts a final expression without `;`).
+//! - brackets: a closing bracket that does not match the innermost open one → `invalid`
+//!   (`fn f() }`, `(]`); an unclosed bracket → `incomplete`, indented four spaces past the line
+//!   that opened it (`fn f() {`, `let x = (1,`);
+//! - the trailing token: an unterminated string, char literal or block comment →
+//!   `incomplete` with no indent; code ending in an operator that needs a right-hand side
+//!   (`=`, `+`, `,`, `.`, `&&`, `->`, …) or in a keyword that needs more (`else`, `let`,
+//!   `fn`, …) → `incomplete`;
 //!
-//! Lines that start with an evcxr command (`:dep`, `:opt`, …) are skipped.
+//! otherwise `complete` (evcxr accepts a final expression without `;`). Lines that start with
+//! an evcxr command (`:dep`, `:opt`, …) are skipped.
 
-use crate::interpreter::Completeness;
+use jupyter_core::interpreter::Completeness;
+use ra_ap_rustc_lexer::{FrontmatterAllowed, LiteralKind, RawStrError, TokenKind};
 
 const INDENT: &str = "    ";
-
-/// Whether `code` is a complete cell. Pure; never panics.
-pub fn is_complete(code: &str) -> Completeness {
-    let chars: Vec<char> = code.chars().collect();
-    Lexer {
-        chars: &chars,
-        i: 0,
-        stack: Vec::new(),
-        last: Last::Nothing,
-    }
-    .run()
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Last {
-    Nothing,
-    Other,
-    Punct(String),
-    /// A keyword after which code cannot end (`else`, `let`, `fn`, ...).
-    Keyword,
-}
 
 /// Keywords that always need something after them.
 const NEEDS_MORE_KEYWORDS: &[&str] = &[
@@ -46,306 +27,151 @@ const NEEDS_MORE_KEYWORDS: &[&str] = &[
     "use", "where", "while",
 ];
 
-struct Lexer<'a> {
-    chars: &'a [char],
-    i: usize,
-    /// Open brackets and the indentation of the line each was opened on.
-    stack: Vec<(char, String)>,
-    last: Last,
-}
-
-fn is_ident_start(c: char) -> bool {
-    c == '_' || c.is_alphabetic()
-}
-
-fn is_ident_continue(c: char) -> bool {
-    c == '_' || c.is_alphanumeric()
-}
-
-fn is_punct(c: char) -> bool {
-    "=+-*/%^!&|<>.,:;?@#$~".contains(c)
-}
-
 /// Operators after which a cell cannot end.
-fn needs_more(op: &str) -> bool {
-    const OPS: &[&str] = &[
-        "=", "+", "-", "/", "%", "^", "|", "&", "&&", "||", "==", "!=", "<=", ">=", "<", "+=",
-        "-=", "*=", "/=", "%=", "^=", "&=", "|=", "<<=", ">>=", "<<", ".", "..", "..=", ",", "::",
-        ":", "->", "=>", "=&", "=-", "=!", "=*",
-    ];
-    OPS.contains(&op)
+const NEEDS_MORE_OPERATORS: &[&str] = &[
+    "=", "+", "-", "/", "%", "^", "|", "&", "&&", "||", "==", "!=", "<=", ">=", "<", "+=", "-=",
+    "*=", "/=", "%=", "^=", "&=", "|=", "<<=", ">>=", "<<", ".", "..", "..=", ",", "::", ":", "->",
+    "=>", "=&", "=-", "=!", "=*",
+];
+
+/// The characters of the one-character punctuation tokens; adjacent ones form an operator.
+const PUNCTUATION: &str = "=+-*/%^!&|<>.,:;?@#$~";
+
+/// The last token that is not whitespace or a comment, as far as the trailing-token rule
+/// cares.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Last {
+    /// Nothing that needs more.
+    Other,
+    /// An operator: the adjacent punctuation tokens ending at this byte offset, starting at
+    /// `start`.
+    Operator { start: usize, end: usize },
+    /// A keyword after which code cannot end.
+    Keyword,
 }
 
-impl Lexer<'_> {
-    fn peek(&self, k: usize) -> Option<char> {
-        self.chars.get(self.i + k).copied()
-    }
-
-    fn line_indent(&self, at: usize) -> String {
-        let start = self.chars[..at]
-            .iter()
-            .rposition(|&c| c == '\n')
-            .map_or(0, |p| p + 1);
-        self.chars[start..]
-            .iter()
-            .take_while(|c| **c == ' ' || **c == '\t')
-            .collect()
-    }
-
-    fn at_line_start(&self) -> bool {
-        self.chars[..self.i]
-            .iter()
-            .rev()
-            .take_while(|&&c| c != '\n')
-            .all(|c| c.is_whitespace())
-    }
-
-    fn incomplete(indent: String) -> Completeness {
-        Completeness::Incomplete { indent }
-    }
-
-    fn run(mut self) -> Completeness {
-        while let Some(c) = self.peek(0) {
-            if c.is_whitespace() {
-                self.i += 1;
-                continue;
-            }
-            // An evcxr command such as `:dep ndarray = "0.17"` takes the whole line.
-            if c == ':'
-                && self.stack.is_empty()
-                && self.peek(1).is_some_and(|n| n.is_ascii_alphabetic())
-                && self.at_line_start()
-            {
-                self.skip_line();
-                self.last = Last::Other;
-                continue;
-            }
-            if c == '/' && self.peek(1) == Some('/') {
-                self.skip_line();
-                continue;
-            }
-            if c == '/' && self.peek(1) == Some('*') {
-                if !self.block_comment() {
-                    return Self::incomplete(String::new());
+/// Whether `code` is a complete cell. Pure; never panics.
+pub fn is_complete(code: &str) -> Completeness {
+    // Open brackets, each with the indentation of the line it was opened on.
+    let mut open: Vec<(char, &str)> = Vec::new();
+    let mut last = Last::Other;
+    let mut pos = 0;
+    'lines: while pos < code.len() {
+        for token in ra_ap_rustc_lexer::tokenize(&code[pos..], FrontmatterAllowed::No) {
+            let start = pos;
+            pos += token.len as usize;
+            let text = &code[start..pos];
+            match token.kind {
+                TokenKind::Whitespace | TokenKind::LineComment { .. } => {}
+                TokenKind::BlockComment { terminated, .. } => {
+                    if !terminated {
+                        return incomplete(String::new());
+                    }
                 }
-                continue;
-            }
-            if c == '"' {
-                self.i += 1;
-                if !self.string() {
-                    return Self::incomplete(String::new());
+                TokenKind::Literal { kind, .. } => {
+                    if unterminated(kind, text) {
+                        return incomplete(String::new());
+                    }
+                    last = Last::Other;
                 }
-                self.last = Last::Other;
-                continue;
-            }
-            if c == '\'' {
-                match self.quote() {
-                    Some(()) => self.last = Last::Other,
-                    None => return Self::incomplete(String::new()),
+                // A quote and one character at the very end: a char literal still being typed
+                // (`'a` lexes as a lifetime).
+                TokenKind::Lifetime { .. } if pos == code.len() && text.chars().count() == 2 => {
+                    return incomplete(String::new());
                 }
-                continue;
-            }
-            if is_ident_start(c) {
-                let start = self.i;
-                while self.peek(0).is_some_and(is_ident_continue) {
-                    self.i += 1;
-                }
-                let word: String = self.chars[start..self.i].iter().collect();
-                // A raw identifier (`r#match`) is an identifier, never a keyword.
-                if word == "r"
-                    && self.peek(0) == Some('#')
-                    && self.peek(1).is_some_and(is_ident_start)
+                // An evcxr command such as `:dep ndarray = "0.17"` takes the whole line.
+                TokenKind::Colon
+                    if open.is_empty()
+                        && code[pos..].starts_with(|c: char| c.is_ascii_alphabetic())
+                        && code[line_start(code, start)..start].trim().is_empty() =>
                 {
-                    self.i += 1;
-                    while self.peek(0).is_some_and(is_ident_continue) {
-                        self.i += 1;
-                    }
-                    self.last = Last::Other;
-                    continue;
+                    pos = code[pos..].find('\n').map_or(code.len(), |n| pos + n);
+                    last = Last::Other;
+                    continue 'lines;
                 }
-                if matches!(word.as_str(), "r" | "br" | "cr")
-                    && matches!(self.peek(0), Some('"' | '#'))
-                    && let Some(done) = self.raw_string()
-                {
-                    if !done {
-                        return Self::incomplete(String::new());
-                    }
-                } else if matches!(word.as_str(), "b" | "c") && self.peek(0) == Some('"') {
-                    self.i += 1;
-                    if !self.string() {
-                        return Self::incomplete(String::new());
-                    }
+                TokenKind::OpenParen | TokenKind::OpenBracket | TokenKind::OpenBrace => {
+                    open.push((text.chars().next().unwrap_or('('), indent(code, start)));
+                    last = Last::Other;
                 }
-                self.last = if NEEDS_MORE_KEYWORDS.contains(&word.as_str()) {
-                    Last::Keyword
-                } else {
-                    Last::Other
-                };
-                continue;
-            }
-            if c.is_ascii_digit() {
-                while let Some(d) = self.peek(0) {
-                    let fraction = d == '.' && self.peek(1).is_some_and(|n| n.is_ascii_digit());
-                    if is_ident_continue(d) || fraction {
-                        self.i += 1;
-                    } else {
-                        break;
-                    }
-                }
-                self.last = Last::Other;
-                continue;
-            }
-            match c {
-                '(' | '[' | '{' => {
-                    let indent = self.line_indent(self.i);
-                    self.stack.push((c, indent));
-                    self.last = Last::Nothing;
-                    self.i += 1;
-                }
-                ')' | ']' | '}' => {
-                    let want = match c {
-                        ')' => '(',
-                        ']' => '[',
+                TokenKind::CloseParen | TokenKind::CloseBracket | TokenKind::CloseBrace => {
+                    let opening = match text {
+                        ")" => '(',
+                        "]" => '[',
                         _ => '{',
                     };
-                    match self.stack.pop() {
-                        Some((open, _)) if open == want => {}
+                    match open.pop() {
+                        Some((bracket, _)) if bracket == opening => {}
                         _ => return Completeness::Invalid,
                     }
-                    self.last = Last::Other;
-                    self.i += 1;
+                    last = Last::Other;
                 }
-                _ if is_punct(c) => {
-                    let start = self.i;
-                    while self.peek(0).is_some_and(is_punct)
-                        && !(self.peek(0) == Some('/') && matches!(self.peek(1), Some('/' | '*')))
-                    {
-                        self.i += 1;
-                    }
-                    self.last = Last::Punct(self.chars[start..self.i].iter().collect());
+                TokenKind::Ident if NEEDS_MORE_KEYWORDS.contains(&text) => last = Last::Keyword,
+                _ if text.chars().all(|c| PUNCTUATION.contains(c)) => {
+                    last = match last {
+                        Last::Operator { start: first, end } if end == start => Last::Operator {
+                            start: first,
+                            end: pos,
+                        },
+                        _ => Last::Operator { start, end: pos },
+                    };
                 }
-                _ => {
-                    // Anything else (a stray backslash, an emoji outside a string): leave it to
-                    // the compiler.
-                    self.last = Last::Other;
-                    self.i += 1;
-                }
+                _ => last = Last::Other,
             }
         }
-        if let Some((_, indent)) = self.stack.last() {
-            return Self::incomplete(format!("{indent}{INDENT}"));
-        }
-        let dangling = match &self.last {
-            Last::Punct(op) => needs_more(op),
-            Last::Keyword => true,
-            Last::Nothing | Last::Other => false,
-        };
-        if dangling {
-            let indent = self.line_indent(self.chars.len());
-            return Self::incomplete(format!("{indent}{INDENT}"));
-        }
-        Completeness::Complete
+        break;
     }
+    if let Some((_, indent)) = open.last() {
+        return incomplete(format!("{indent}{INDENT}"));
+    }
+    let dangling = match last {
+        Last::Operator { start, end } => NEEDS_MORE_OPERATORS.contains(&&code[start..end]),
+        Last::Keyword => true,
+        Last::Other => false,
+    };
+    if dangling {
+        return incomplete(format!("{}{INDENT}", indent(code, code.len())));
+    }
+    Completeness::Complete
+}
 
-    fn skip_line(&mut self) {
-        while self.peek(0).is_some_and(|c| c != '\n') {
-            self.i += 1;
-        }
-    }
+fn incomplete(indent: String) -> Completeness {
+    Completeness::Incomplete { indent }
+}
 
-    /// At `/*`: skips a (nested) block comment; false if it never ends.
-    fn block_comment(&mut self) -> bool {
-        let mut depth = 0usize;
-        while let Some(c) = self.peek(0) {
-            if c == '/' && self.peek(1) == Some('*') {
-                depth += 1;
-                self.i += 2;
-            } else if c == '*' && self.peek(1) == Some('/') {
-                depth -= 1;
-                self.i += 2;
-                if depth == 0 {
-                    return true;
-                }
-            } else {
-                self.i += 1;
-            }
+/// Whether a literal token ends before its closing quote: more input would complete it.
+fn unterminated(kind: LiteralKind, text: &str) -> bool {
+    match kind {
+        LiteralKind::Char { terminated }
+        | LiteralKind::Byte { terminated }
+        | LiteralKind::Str { terminated }
+        | LiteralKind::ByteStr { terminated }
+        | LiteralKind::CStr { terminated } => !terminated,
+        LiteralKind::RawStr { n_hashes: None }
+        | LiteralKind::RawByteStr { n_hashes: None }
+        | LiteralKind::RawCStr { n_hashes: None } => {
+            // `r`, `br` or `cr`, then the hashes and the quote.
+            let Some(prefix) = text.find(['#', '"']) else {
+                return false;
+            };
+            matches!(
+                ra_ap_rustc_lexer::validate_raw_str(text, prefix as u32),
+                Err(RawStrError::NoTerminator { .. })
+            )
         }
-        false
+        _ => false,
     }
+}
 
-    /// After an opening `"`: skips to the closing one; false if it never comes.
-    fn string(&mut self) -> bool {
-        while let Some(c) = self.peek(0) {
-            self.i += 1;
-            match c {
-                '\\' => self.i += 1,
-                '"' => return true,
-                _ => {}
-            }
-        }
-        false
-    }
+/// The byte offset where the line holding byte `at` starts.
+fn line_start(code: &str, at: usize) -> usize {
+    code[..at].rfind('\n').map_or(0, |n| n + 1)
+}
 
-    /// At the `#`s or `"` after `r`: `None` if this is a raw identifier (`r#match`), else
-    /// whether the raw string is terminated.
-    fn raw_string(&mut self) -> Option<bool> {
-        let mut hashes = 0;
-        while self.peek(hashes) == Some('#') {
-            hashes += 1;
-        }
-        if self.peek(hashes) != Some('"') {
-            return None;
-        }
-        self.i += hashes + 1;
-        while let Some(c) = self.peek(0) {
-            self.i += 1;
-            if c == '"' && (0..hashes).all(|k| self.peek(k) == Some('#')) {
-                self.i += hashes;
-                return Some(true);
-            }
-        }
-        Some(false)
-    }
-
-    /// At `'`: a char literal or a lifetime/label. `None` if the code ends inside a char
-    /// literal.
-    fn quote(&mut self) -> Option<()> {
-        match (self.peek(1), self.peek(2)) {
-            (None, _) => None,
-            (Some('\\'), _) => {
-                self.i += 2;
-                // Skip the escaped character, then up to the closing quote.
-                self.i += 1;
-                while let Some(c) = self.peek(0) {
-                    self.i += 1;
-                    if c == '\'' {
-                        return Some(());
-                    }
-                    if c == '\n' {
-                        return Some(());
-                    }
-                }
-                None
-            }
-            (Some(_), Some('\'')) => {
-                self.i += 3;
-                Some(())
-            }
-            (Some(_), None) => None,
-            (Some(c), Some(_)) if is_ident_start(c) => {
-                // A lifetime or loop label: 'a, 'static, 'outer.
-                self.i += 1;
-                while self.peek(0).is_some_and(is_ident_continue) {
-                    self.i += 1;
-                }
-                Some(())
-            }
-            (Some(_), Some(_)) => {
-                self.i += 1;
-                Some(())
-            }
-        }
-    }
+/// The indentation (spaces and tabs) of the line holding byte `at`.
+fn indent(code: &str, at: usize) -> &str {
+    let line = &code[line_start(code, at)..];
+    let end = line.find(|c| c != ' ' && c != '\t').unwrap_or(line.len());
+    &line[..end]
 }
 
 #[cfg(test)]
@@ -451,7 +277,7 @@ mod tests {
             let suffix: String = chars[end..].iter().collect();
             let _ = is_complete(&suffix);
         }
-        // A tiny deterministic generator over the characters the lexer cares about.
+        // A tiny deterministic generator over the characters that matter to a lexer.
         let alphabet: Vec<char> = "'\"\\/*#r b{}()[]=,.;:|&<>-\nxé'".chars().collect();
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
         for _ in 0..20_000 {

@@ -3,26 +3,14 @@
 //! Sub-commands: `run` (what Jupyter starts), `install` / `uninstall` (the kernelspec) and
 //! `warm-up` (pre-build dl-core into the cache so that sessions start fast).
 //!
-//! evcxr re-executes this same binary as its child process; `main` hands control to
-//! `evcxr::runtime_hook()` first, which never returns in the child.
+//! evcxr re-executes this same binary as its child process; `main` hands control to the
+//! session's runtime hook first, which in the child ignores SIGINT, relays the cell's output
+//! and runs evcxr's runtime, never returning.
 
-mod connection;
-mod core;
-mod history;
 mod install;
-// The language boundary is the whole protocol surface; the one implementation and the core
-// do not use every part of it (`restart`, `Completeness::Unknown`, some request fields).
-#[allow(dead_code)]
-mod interpreter;
-mod is_complete;
-mod language;
-mod messages;
-mod server;
-#[cfg(dlk_session)]
-mod session;
-mod wire;
 
 use clap::{Args, Parser, Subcommand};
+use dl_kernel::session::{self, EvcxrInterpreter, SessionConfig};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -96,22 +84,11 @@ impl LocationArgs {
 }
 
 fn main() {
-    if std::env::var_os("EVCXR_IS_RUNTIME").is_some() {
-        // evcxr's child: jupyter_client sends SIGINT to the whole process group, and the
-        // child must survive it (the kernel decides how to interrupt a cell).
-        // SAFETY: setting a signal disposition to SIG_IGN has no preconditions.
-        unsafe {
-            libc::signal(libc::SIGINT, libc::SIG_IGN);
-        }
-    }
     // In evcxr's child this never returns.
-    #[cfg(dlk_session)]
     session::runtime_hook();
-    #[cfg(not(dlk_session))]
-    evcxr::runtime_hook();
 
     env_logger::Builder::from_env(
-        env_logger::Env::default().default_filter_or("warn,dl_kernel=info"),
+        env_logger::Env::default().default_filter_or("warn,dl_kernel=info,jupyter_core=info"),
     )
     .format_timestamp_millis()
     .init();
@@ -129,7 +106,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             cache_dir,
             no_preload,
         } => {
-            let conn = connection::ConnectionInfo::read(&connection_file)?;
+            let conn = jupyter_core::ConnectionInfo::read(&connection_file)?;
             let cache_dir = match cache_dir {
                 Some(d) => std::path::absolute(d)?,
                 None => default_cache_dir()?,
@@ -165,98 +142,24 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// The cache dir when none is given: the session's own rule.
-#[cfg(dlk_session)]
+/// The cache dir when none is given: the session's rule.
 fn default_cache_dir() -> anyhow::Result<PathBuf> {
-    Ok(std::path::absolute(
-        session::SessionConfig::default_cache_dir(),
-    )?)
+    Ok(std::path::absolute(SessionConfig::default_cache_dir())?)
 }
 
-#[cfg(not(dlk_session))]
-fn default_cache_dir() -> anyhow::Result<PathBuf> {
-    install::user_cache_dir()
-}
-
-#[cfg(dlk_session)]
 fn run_kernel(
-    conn: connection::ConnectionInfo,
+    conn: jupyter_core::ConnectionInfo,
     cache_dir: PathBuf,
     preload: bool,
 ) -> anyhow::Result<()> {
     // Before any other thread exists: `start` sets evcxr's environment variables.
-    let interpreter =
-        session::EvcxrInterpreter::start(session::SessionConfig { cache_dir, preload })?;
-    server::run(conn, interpreter)
+    let interpreter = EvcxrInterpreter::start(SessionConfig { cache_dir, preload })?;
+    jupyter_core::run(conn, interpreter)
 }
 
-#[cfg(dlk_session)]
 fn warm_up(cache_dir: PathBuf) -> anyhow::Result<()> {
-    session::warm_up(&session::SessionConfig {
+    session::warm_up(&SessionConfig {
         cache_dir,
         preload: true,
     })
-}
-
-#[cfg(not(dlk_session))]
-fn run_kernel(
-    conn: connection::ConnectionInfo,
-    _cache_dir: PathBuf,
-    _preload: bool,
-) -> anyhow::Result<()> {
-    language::prefetch();
-    server::run(conn, no_session::NoSession)
-}
-
-#[cfg(not(dlk_session))]
-fn warm_up(_cache_dir: PathBuf) -> anyhow::Result<()> {
-    anyhow::bail!("this build has no Rust session (src/session/ is missing)")
-}
-
-/// Stand-in used only while `src/session/` does not exist: the protocol works, every cell
-/// fails with a clear error.
-#[cfg(not(dlk_session))]
-mod no_session {
-    use crate::interpreter::*;
-    use std::sync::Arc;
-
-    pub struct NoSession;
-
-    struct Nothing;
-    impl Interrupter for Nothing {
-        fn interrupt(&self) {}
-    }
-
-    impl Interpreter for NoSession {
-        fn execute(&mut self, _: &ExecuteRequest, _: &dyn OutputSink) -> ExecuteOutcome {
-            ExecuteOutcome::Error(ExecuteError {
-                ename: "NoSession".into(),
-                evalue: "this build of dl-kernel has no Rust session".into(),
-                traceback: vec!["this build of dl-kernel has no Rust session".into()],
-            })
-        }
-        fn complete(&mut self, _: &str, cursor_pos: usize) -> Completions {
-            Completions {
-                matches: vec![],
-                cursor_start: cursor_pos,
-                cursor_end: cursor_pos,
-            }
-        }
-        fn inspect(&mut self, _: &str, _: usize, _: u8) -> Inspection {
-            None
-        }
-        fn is_complete(&mut self, code: &str) -> Completeness {
-            crate::is_complete::is_complete(code)
-        }
-        fn interrupter(&self) -> Arc<dyn Interrupter> {
-            Arc::new(Nothing)
-        }
-        fn restart(&mut self) {}
-        fn language_info(&self) -> serde_json::Value {
-            crate::language::rust_language_info()
-        }
-        fn banner(&self) -> String {
-            crate::language::banner()
-        }
-    }
 }

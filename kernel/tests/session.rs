@@ -6,22 +6,10 @@
 //! The cache directory is the kernel's default (`DL_KERNEL_CACHE_DIR` overrides it), so a
 //! `dl-kernel warm-up` beforehand makes the first session fast.
 
-// The included modules carry their own unit tests, which run with the binary, not here.
-#![allow(dead_code, unused_imports)]
-
-#[path = "../src/interpreter.rs"]
-mod interpreter;
-#[path = "../src/is_complete.rs"]
-mod is_complete;
-#[path = "../src/language.rs"]
-mod language;
-#[path = "../src/session/mod.rs"]
-mod session;
-
-use interpreter::{
+use dl_kernel::session::{self, EvcxrInterpreter, SessionConfig};
+use jupyter_core::interpreter::{
     Display, ExecuteError, ExecuteOutcome, ExecuteRequest, Interpreter, OutputSink, StreamName,
 };
-use session::{EvcxrInterpreter, SessionConfig};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 

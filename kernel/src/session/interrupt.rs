@@ -6,7 +6,7 @@
 //! is lost); while the cell's code runs, evcxr's child process is killed (evcxr restarts it and
 //! the cell's error names the variables that were lost).
 
-use crate::interpreter::Interrupter;
+use jupyter_core::interpreter::Interrupter;
 use std::path::PathBuf;
 use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

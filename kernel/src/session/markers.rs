@@ -12,7 +12,7 @@
 //! A marker may start anywhere in a line; text before it is ordinary output. A marker whose JSON
 //! is malformed is shown as ordinary text, with a warning. This file is pure: no I/O.
 
-use crate::interpreter::{Display, MimeBundle};
+use jupyter_core::interpreter::{Display, MimeBundle};
 use serde_json::{Map, Value};
 
 /// Prefix of a rich-output marker.

@@ -7,8 +7,8 @@
 //! - `interrupt`: the interrupt file, then a forced stop after a grace period.
 //! - `report`: compile errors, panics and crashes as the reader sees them.
 //!
-//! Choices, measured on the two-core machine (see the issue note for the figures): cells are
-//! compiled at opt-level 0 while dependencies are built at 3 (a `.cargo/config.toml` in the
+//! Choices, measured on a two-core machine: cells are compiled at opt-level 0 while
+//! dependencies are built at 3 (a `.cargo/config.toml` in the
 //! cache directory, an ancestor of every evcxr crate); dependencies are linked statically into
 //! each cell (evcxr's default), so each cell has its own copy of dl-core, and dl-core keeps
 //! the state that must outlive a cell process-wide (`dl_core::process_wide`). evcxr is
@@ -25,9 +25,9 @@ mod worker;
 
 pub use child::runtime_hook;
 
-use crate::interpreter::{
+use jupyter_core::interpreter::{
     Completeness, Completions, ExecuteError, ExecuteOutcome, ExecuteRequest, Inspection,
-    Interpreter, Interrupter, MimeBundle, OutputSink, StreamName,
+    Interpreter, Interrupter, KernelInfo, MimeBundle, OutputSink, StreamName,
 };
 use anyhow::{Context as _, Result};
 use crossbeam_channel::{Receiver, Sender, never, select};
@@ -50,12 +50,15 @@ pub struct SessionConfig {
 }
 
 impl SessionConfig {
-    /// `$DL_KERNEL_CACHE_DIR`, else `$XDG_CACHE_HOME/dl-kernel`, else `~/.cache/dl-kernel`.
+    /// `$DL_KERNEL_CACHE_DIR`, else `$XDG_CACHE_HOME/dl-kernel`, else `~/.cache/dl-kernel`
+    /// (an empty variable counts as unset). The kernel's one rule: `run`, `warm-up` and
+    /// `install --user` all use it.
     pub fn default_cache_dir() -> PathBuf {
-        if let Some(dir) = std::env::var_os("DL_KERNEL_CACHE_DIR") {
+        let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+        if let Some(dir) = var("DL_KERNEL_CACHE_DIR") {
             return PathBuf::from(dir);
         }
-        if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        if let Some(dir) = var("XDG_CACHE_HOME") {
             return PathBuf::from(dir).join("dl-kernel");
         }
         let home = std::env::var_os("HOME").map_or_else(std::env::temp_dir, PathBuf::from);
@@ -101,8 +104,9 @@ pub fn warm_up(config: &SessionConfig) -> Result<()> {
 }
 
 fn set_evcxr_env(config_dir: &std::path::Path) {
-    // SAFETY: called before the session's threads start (see INTERFACE-NOTES: `start` runs
-    // before the protocol core's runtime); evcxr only reads these variables.
+    // SAFETY: called before any other thread exists (`main` starts the session before the
+    // protocol core's runtime, and `warm-up` has no other thread); evcxr only reads these
+    // variables.
     unsafe {
         std::env::set_var("EVCXR_CONFIG_DIR", config_dir);
         std::env::remove_var("EVCXR_TMPDIR");
@@ -433,15 +437,11 @@ impl Interpreter for EvcxrInterpreter {
         self.send(Job::Restart);
     }
 
-    fn language_info(&self) -> Value {
-        crate::language::rust_language_info()
-    }
-
-    fn banner(&self) -> String {
-        format!(
+    fn kernel_info(&self) -> KernelInfo {
+        crate::language::kernel_info(format!(
             "{}\ndl-core is loaded and `use dl_core::prelude::*;` is in scope.",
             crate::language::banner()
-        )
+        ))
     }
 }
 

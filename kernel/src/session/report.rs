@@ -1,6 +1,6 @@
 //! Errors as the reader sees them: compile errors pointing at the cell, panics, lost state.
 
-use crate::interpreter::ExecuteError;
+use jupyter_core::interpreter::ExecuteError;
 use evcxr::CompilationError;
 
 use super::markers::PanicReport;

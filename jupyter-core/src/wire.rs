@@ -9,30 +9,24 @@
 //! The signature is the lowercase hex HMAC-SHA256 of exactly the four frames `header`,
 //! `parent_header`, `metadata` and `content`, in that order (binary buffers are *not*
 //! signed; evcxr_jupyter gets this wrong). Verification is constant-time
-//! (`Mac::verify_slice`).
+//! ([`Signer::verify`]); replays are caught by [`crate::replay::ReplayGuard`].
 //!
 //! Everything here is pure (no sockets, no clock except in [`Header::new`]) so that it can be
 //! unit-tested frame by frame. A message that fails any check is returned as a
 //! [`WireError`]; the caller logs it and drops the message. Nothing here panics on input.
 
+use crate::message::{Header, Message};
+use crate::signer::Signer;
 use bytes::Bytes;
-use hmac::{Hmac, KeyInit, Mac};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
-use sha2::Sha256;
-use std::collections::{HashSet, VecDeque};
 use std::fmt;
 
 /// The frame that separates routing identities from the message proper.
 pub const DELIMITER: &[u8] = b"<IDS|MSG>";
 
-/// The protocol version this kernel speaks (and writes into every header).
-pub const PROTOCOL_VERSION: &str = "5.3";
-
 /// At most this many identity frames are accepted before the delimiter.
 const MAX_IDENTITIES: usize = 32;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// Why a list of frames was not accepted as a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,128 +66,6 @@ impl fmt::Display for WireError {
 }
 
 impl std::error::Error for WireError {}
-
-/// A message header. Unknown fields are kept (and echoed back in `parent_header`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Header {
-    /// Unique id of this message.
-    pub msg_id: String,
-    /// The sender's session id.
-    pub session: String,
-    /// The sender's user name.
-    #[serde(default)]
-    pub username: String,
-    /// ISO 8601 timestamp.
-    #[serde(default)]
-    pub date: String,
-    /// What the message is, e.g. `execute_request`.
-    pub msg_type: String,
-    /// Protocol version of the sender.
-    #[serde(default)]
-    pub version: String,
-    /// Any other header fields, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-impl Header {
-    /// A fresh header for a message this kernel sends.
-    pub fn new(msg_type: &str, session: &str) -> Header {
-        Header {
-            msg_id: uuid::Uuid::new_v4().to_string(),
-            session: session.to_owned(),
-            username: "kernel".to_owned(),
-            date: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            msg_type: msg_type.to_owned(),
-            version: PROTOCOL_VERSION.to_owned(),
-            extra: Map::new(),
-        }
-    }
-}
-
-/// A decoded (or to-be-encoded) message.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Message {
-    /// Routing identities (ROUTER sockets) or the topic (PUB socket).
-    pub identities: Vec<Bytes>,
-    /// This message's header.
-    pub header: Header,
-    /// The header of the message this one answers; `{}` when none.
-    pub parent_header: Map<String, Value>,
-    /// Free-form metadata.
-    pub metadata: Map<String, Value>,
-    /// The content; always a JSON object.
-    pub content: Map<String, Value>,
-    /// Binary buffers (not signed).
-    pub buffers: Vec<Bytes>,
-}
-
-impl Message {
-    /// The message type, from the header.
-    pub fn msg_type(&self) -> &str {
-        &self.header.msg_type
-    }
-}
-
-/// Signs and verifies with the connection file's key. An empty key disables signing, as
-/// the protocol says (signatures are then empty and not checked).
-#[derive(Clone)]
-pub struct Signer {
-    mac: Option<HmacSha256>,
-}
-
-impl fmt::Debug for Signer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Signer")
-            .field("signing", &self.mac.is_some())
-            .finish()
-    }
-}
-
-impl Signer {
-    /// A signer for `scheme` (only `hmac-sha256` is supported) and `key`.
-    pub fn new(scheme: &str, key: &[u8]) -> anyhow::Result<Signer> {
-        if key.is_empty() {
-            return Ok(Signer { mac: None });
-        }
-        if scheme != "hmac-sha256" {
-            anyhow::bail!("unsupported signature scheme {scheme:?} (only hmac-sha256)");
-        }
-        let mac =
-            HmacSha256::new_from_slice(key).map_err(|e| anyhow::anyhow!("bad HMAC key: {e}"))?;
-        Ok(Signer { mac: Some(mac) })
-    }
-
-    /// Whether messages are signed at all.
-    pub fn is_signing(&self) -> bool {
-        self.mac.is_some()
-    }
-
-    fn mac_of(&self, parts: [&[u8]; 4]) -> Option<HmacSha256> {
-        let mut mac = self.mac.clone()?;
-        for part in parts {
-            mac.update(part);
-        }
-        Some(mac)
-    }
-
-    /// The hex signature of the four parts (empty when not signing).
-    pub fn sign(&self, parts: [&[u8]; 4]) -> String {
-        match self.mac_of(parts) {
-            Some(mac) => hex::encode(mac.finalize().into_bytes()),
-            None => String::new(),
-        }
-    }
-
-    /// Checks `signature` (hex, as on the wire) against the four parts in constant time.
-    pub fn verify(&self, signature: &[u8], parts: [&[u8]; 4]) -> Result<(), WireError> {
-        let Some(mac) = self.mac_of(parts) else {
-            return Ok(());
-        };
-        let tag = hex::decode(signature).map_err(|_| WireError::BadSignature)?;
-        mac.verify_slice(&tag).map_err(|_| WireError::BadSignature)
-    }
-}
 
 /// The frames of one message, split but not yet parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -297,48 +169,10 @@ fn to_json<T: Serialize>(value: &T) -> Bytes {
     Bytes::from(serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec()))
 }
 
-/// Remembers recently seen signatures so that a replayed, correctly signed message is
-/// dropped instead of being executed twice. Bounded: the oldest signatures are forgotten.
-#[derive(Debug)]
-pub struct ReplayGuard {
-    seen: HashSet<Bytes>,
-    order: VecDeque<Bytes>,
-    capacity: usize,
-}
-
-impl ReplayGuard {
-    /// A guard remembering at most `capacity` signatures.
-    pub fn new(capacity: usize) -> ReplayGuard {
-        ReplayGuard {
-            seen: HashSet::new(),
-            order: VecDeque::new(),
-            capacity: capacity.max(1),
-        }
-    }
-
-    /// Records `signature`; `Err(Replayed)` if it was seen before. Empty signatures
-    /// (signing disabled) are never recorded.
-    pub fn check(&mut self, signature: &Bytes) -> Result<(), WireError> {
-        if signature.is_empty() {
-            return Ok(());
-        }
-        if self.seen.contains(signature) {
-            return Err(WireError::Replayed);
-        }
-        if self.order.len() == self.capacity
-            && let Some(old) = self.order.pop_front()
-        {
-            self.seen.remove(&old);
-        }
-        self.seen.insert(signature.clone());
-        self.order.push_back(signature.clone());
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::Header;
     use serde_json::json;
 
     fn signer() -> Signer {
@@ -365,18 +199,6 @@ mod tests {
         let frames = encode(&msg, &s);
         assert_eq!(frames[1].as_ref(), DELIMITER);
         assert_eq!(decode(&frames, &s).unwrap(), msg);
-    }
-
-    #[test]
-    fn signature_is_hmac_sha256_of_the_four_parts_only() {
-        // Reference value computed independently with Python:
-        // hmac.new(b"key", b"{}" b"{}" b"{}" b"{}", hashlib.sha256).hexdigest()
-        let s = Signer::new("hmac-sha256", b"key").unwrap();
-        let sig = s.sign([b"{}", b"{}", b"{}", b"{}"]);
-        assert_eq!(
-            sig,
-            "ca767b02c5bc061ed184a9a029e7f93a7f2f7ed4e8fe74120fc1212f0b008fa3"
-        );
     }
 
     #[test]
@@ -420,11 +242,6 @@ mod tests {
         let frames = encode(&sample("kernel_info_request"), &none);
         assert!(frames[2].is_empty());
         assert!(decode(&frames, &none).is_ok());
-    }
-
-    #[test]
-    fn unsupported_scheme_is_refused() {
-        assert!(Signer::new("hmac-md5", b"k").is_err());
     }
 
     #[test]
@@ -547,19 +364,4 @@ mod tests {
         decode(frames, &signer()).unwrap().header
     }
 
-    #[test]
-    fn replay_guard_drops_repeats_and_forgets_old() {
-        let mut g = ReplayGuard::new(2);
-        let a = Bytes::from_static(b"aa");
-        let b = Bytes::from_static(b"bb");
-        let c = Bytes::from_static(b"cc");
-        assert!(g.check(&a).is_ok());
-        assert_eq!(g.check(&a), Err(WireError::Replayed));
-        assert!(g.check(&b).is_ok());
-        assert!(g.check(&c).is_ok()); // forgets a
-        assert!(g.check(&a).is_ok());
-        assert_eq!(g.check(&c), Err(WireError::Replayed));
-        assert!(g.check(&Bytes::new()).is_ok());
-        assert!(g.check(&Bytes::new()).is_ok());
-    }
 }

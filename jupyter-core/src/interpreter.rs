@@ -1,13 +1,14 @@
 //! The language boundary.
 //!
 //! The protocol core (sockets, signing, counts, busy/idle, `stop_on_error`) knows nothing of
-//! Rust: it calls an [`Interpreter`]. The one implementation runs cells through evcxr
-//! (`session`). This mirrors xeus' `xinterpreter` and ipykernel's `do_execute`.
+//! the language it serves: it calls an [`Interpreter`], as xeus' core calls its
+//! `xinterpreter` and ipykernel's `kernelbase` calls `do_execute`.
 //!
 //! Threading: the protocol core owns the interpreter on one dedicated OS thread and calls
 //! its methods one at a time, in the order shell requests arrive. While `execute` runs,
 //! the control task may call [`Interrupter::interrupt`] from another thread.
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -30,7 +31,8 @@ pub struct ExecuteRequest {
 }
 
 /// Which standard stream a piece of text came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum StreamName {
     /// Standard output.
     Stdout,
@@ -88,7 +90,7 @@ pub enum ExecuteOutcome {
 }
 
 /// An error as Jupyter shows it (`error` on iopub, `status: error` in the reply).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExecuteError {
     /// e.g. `CompilationError`, `Panic`, `KeyboardInterrupt`, `ChildCrash`.
     pub ename: String,
@@ -99,7 +101,8 @@ pub struct ExecuteError {
 }
 
 /// Result of `is_complete_request`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
 pub enum Completeness {
     /// Ready to execute.
     Complete,
@@ -151,8 +154,51 @@ pub trait Interpreter {
     /// Restart the language runtime (`shutdown_request` with `restart: true`): all
     /// variables are dropped.
     fn restart(&mut self);
-    /// `language_info` for `kernel_info_reply` (must be cheap: it is answered at once).
-    fn language_info(&self) -> Value;
-    /// The banner for `kernel_info_reply`.
-    fn banner(&self) -> String;
+    /// What `kernel_info_reply` says about the implementation and its language. Asked once,
+    /// when the kernel starts; must be cheap.
+    fn kernel_info(&self) -> KernelInfo;
+}
+
+/// The interpreter's part of `kernel_info_reply` (the core adds the protocol version and
+/// `status`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelInfo {
+    /// The kernel implementation's name, e.g. `dl-kernel`.
+    pub implementation: String,
+    /// Its version.
+    pub implementation_version: String,
+    /// The language the cells are written in.
+    pub language_info: LanguageInfo,
+    /// Text a front end shows when it connects.
+    pub banner: String,
+    /// Documentation links front ends put in their help menu.
+    pub help_links: Vec<HelpLink>,
+}
+
+/// `language_info` of `kernel_info_reply`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LanguageInfo {
+    /// The language's name, e.g. `rust`.
+    pub name: String,
+    /// The language's version, e.g. `1.95.0`.
+    pub version: String,
+    /// MIME type of a script in the language, e.g. `text/rust`.
+    pub mimetype: String,
+    /// File extension of a script, with its dot, e.g. `.rs`.
+    pub file_extension: String,
+    /// Pygments lexer for highlighting, if it is not `name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pygments_lexer: Option<String>,
+    /// CodeMirror mode for highlighting, if it is not `name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codemirror_mode: Option<String>,
+}
+
+/// A help link in `kernel_info_reply`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HelpLink {
+    /// Link text.
+    pub text: String,
+    /// URL.
+    pub url: String,
 }

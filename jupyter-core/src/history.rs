@@ -6,7 +6,7 @@
 //! whole input; `unique` keeps the latest entry of each distinct input. Only the current
 //! session exists; it is numbered [`SESSION`], and session `0` in a request means it too.
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 /// The number this kernel gives its (only) session in replies.
 pub const SESSION: i64 = 1;
@@ -121,18 +121,28 @@ impl History {
 
     /// The `history` field of a `history_reply`: `[session, line, input]`, or
     /// `[session, line, [input, output]]` when `output` is asked for.
-    pub fn reply(&self, query: &Query, output: bool) -> Vec<Value> {
+    pub fn reply(&self, query: &Query, output: bool) -> Vec<HistoryItem> {
         self.query(query)
             .into_iter()
             .map(|e| {
                 if output {
-                    json!([SESSION, e.line, [e.input, e.output]])
+                    HistoryItem::WithOutput(SESSION, e.line, (e.input.clone(), e.output.clone()))
                 } else {
-                    json!([SESSION, e.line, e.input])
+                    HistoryItem::Input(SESSION, e.line, e.input.clone())
                 }
             })
             .collect()
     }
+}
+
+/// One entry of a `history_reply`, serialised as the array the protocol wants.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum HistoryItem {
+    /// `[session, line, input]`.
+    Input(i64, i64, String),
+    /// `[session, line, [input, output]]`; `output` is `null` for a cell without a value.
+    WithOutput(i64, i64, (String, Option<String>)),
 }
 
 /// Whole-string glob match with `*` (any run) and `?` (any one character).
@@ -220,14 +230,21 @@ mod tests {
 
     #[test]
     fn reply_shapes() {
+        use serde_json::{json, to_value};
         let h = sample();
         let q = Query::Range {
             session: 0,
             start: 2,
             stop: Some(3),
         };
-        assert_eq!(h.reply(&q, false), vec![json!([SESSION, 2, "a + 1"])]);
-        assert_eq!(h.reply(&q, true), vec![json!([SESSION, 2, ["a + 1", "2"]])]);
+        assert_eq!(
+            to_value(h.reply(&q, false)).unwrap(),
+            json!([[SESSION, 2, "a + 1"]])
+        );
+        assert_eq!(
+            to_value(h.reply(&q, true)).unwrap(),
+            json!([[SESSION, 2, ["a + 1", "2"]]])
+        );
     }
 
     #[test]

@@ -2,79 +2,50 @@
 //!
 //! - shell (ROUTER): a receive task verifies and decodes, then queues each message for the
 //!   interpreter thread, which runs [`ShellCore`] one request at a time;
-//! - control (ROUTER): its own task running [`ControlCore`], answered while a cell runs;
+//! - control (ROUTER): its own task running [`Control`], answered while a cell runs;
 //! - stdin (ROUTER): `input_request` out, `input_reply` in;
 //! - iopub (PUB): status and outputs;
-//! - heartbeat (REP): echo.
+//! - heartbeat (REP): echo ([`crate::heartbeat`]).
 //!
 //! Each socket has one sender task draining its queue of the [`Outbox`]. A send error (for
 //! example the `zeromq` crate's ROUTER refusing to send to a peer that has gone, where
 //! libzmq drops silently) is logged, never fatal. A message that fails verification or
-//! decoding is logged and dropped. SIGINT interrupts the running cell instead of killing
-//! the kernel.
+//! decoding is logged and dropped ([`Inbox`]). SIGINT interrupts the running cell instead of
+//! killing the kernel.
 
 use crate::connection::ConnectionInfo;
-use crate::core::{ControlCore, Flow, Outbox, OutboxQueues, Outgoing, ShellCore, StdinBridge};
+use crate::control::Control;
+use crate::dispatch::Flow;
+use crate::heartbeat;
+use crate::inbox::Inbox;
 use crate::interpreter::Interpreter;
-use crate::messages::InputReply;
-use crate::wire::{self, Message, ReplayGuard, Signer, WireError};
-use bytes::Bytes;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use crate::message::Message;
+use crate::outbox::{Outbox, OutboxQueues, Outgoing};
+use crate::shell::ShellCore;
+use crate::signer::Signer;
+use crate::stdin::{InputReply, StdinBridge};
+use crate::wire;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use zeromq::{
     PubSocket, RepSocket, RouterRecvHalf, RouterSocket, Socket, SocketRecv, SocketSend, ZmqMessage,
 };
 
-/// How many recent signatures are remembered to drop replays.
-const REPLAY_MEMORY: usize = 65_536;
-
 /// Runs the kernel until a `shutdown_request`. The interpreter moves to its own thread.
+/// An error is returned when the sockets cannot be bound, or when the kernel stopped for
+/// another reason than a `shutdown_request` (a task or the interpreter's thread died).
 pub fn run<I: Interpreter + Send + 'static>(
     conn: ConnectionInfo,
     interpreter: I,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
-        .thread_name("dl-kernel-io")
+        .thread_name("kernel-io")
         .enable_all()
         .build()?;
     runtime.block_on(serve(conn, interpreter))
-}
-
-/// Verifies and decodes incoming messages, counting (and rate-limiting the logging of)
-/// the ones dropped.
-struct Inbox {
-    signer: Signer,
-    replays: Mutex<ReplayGuard>,
-    dropped: AtomicU64,
-}
-
-impl Inbox {
-    fn decode(&self, socket: &str, frames: ZmqMessage) -> Option<Message> {
-        let frames: Vec<Bytes> = frames.into_vec();
-        let result = wire::decode(&frames, &self.signer).and_then(|msg| {
-            let signature = wire::split(&frames).map(|f| f.signature.clone())?;
-            match self.replays.lock() {
-                Ok(mut guard) => guard.check(&signature)?,
-                Err(_) => return Err(WireError::Replayed),
-            }
-            Ok(msg)
-        });
-        match result {
-            Ok(msg) => Some(msg),
-            Err(e) => {
-                let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-                if n <= 20 || n.is_multiple_of(1000) {
-                    log::warn!("{socket}: dropped a message ({e}); {n} dropped so far");
-                } else {
-                    log::debug!("{socket}: dropped a message ({e})");
-                }
-                None
-            }
-        }
-    }
 }
 
 async fn bind<S: Socket>(
@@ -98,12 +69,11 @@ async fn serve<I: Interpreter + Send + 'static>(
     // First of all: SIGINT must not kill the kernel (jupyter_client signals the whole group).
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
 
-    let inbox = Arc::new(Inbox {
-        signer: Signer::new(&conn.signature_scheme, conn.key.as_bytes())?,
-        replays: Mutex::new(ReplayGuard::new(REPLAY_MEMORY)),
-        dropped: AtomicU64::new(0),
-    });
-    if !inbox.signer.is_signing() {
+    let inbox = Arc::new(Inbox::new(Signer::new(
+        &conn.signature_scheme,
+        conn.key.as_bytes(),
+    )?));
+    if !inbox.signer().is_signing() {
         log::warn!("the connection file has no key: messages are neither signed nor verified");
     }
     let (outbox, queues) = Outbox::new(uuid::Uuid::new_v4().to_string());
@@ -111,20 +81,28 @@ async fn serve<I: Interpreter + Send + 'static>(
     let (shell_tx, mut shell_rx) = tokio::sync::mpsc::unbounded_channel::<Message>();
     let (shutdown_tx, mut shutdown_rx) = tokio::sync::mpsc::unbounded_channel::<&'static str>();
 
+    let control = Arc::new(Control::new(
+        outbox.clone(),
+        interpreter.kernel_info(),
+        interpreter.interrupter(),
+        stdin_bridge.clone(),
+    ));
+
     // The interpreter's thread.
     let stopping = Arc::new(AtomicBool::new(false));
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     {
-        let outbox = outbox.clone();
-        let stdin_bridge = stdin_bridge.clone();
+        let mut core = ShellCore::new(
+            interpreter,
+            control.clone(),
+            outbox.clone(),
+            stdin_bridge.clone(),
+        );
         let shutdown_tx = shutdown_tx.clone();
         let stopping = stopping.clone();
         std::thread::Builder::new()
             .name("interpreter".into())
             .spawn(move || {
-                let mut core = ShellCore::new(interpreter, outbox, stdin_bridge);
-                let _ = ready_tx.send((core.kernel_info(), core.interrupter()));
                 let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     core.run(&mut shell_rx, &stopping)
                 }));
@@ -133,19 +111,10 @@ async fn serve<I: Interpreter + Send + 'static>(
                     Ok(false) => "shell queue",
                     Err(_) => "interpreter thread",
                 });
-                drop(core); // stops the interpreter (and evcxr's child)
+                drop(core); // stops the interpreter (and whatever runtime it started)
                 let _ = done_tx.send(());
             })?;
     }
-    let (kernel_info, interrupter) = ready_rx
-        .await
-        .map_err(|_| anyhow::anyhow!("the interpreter thread died while starting"))?;
-    let control = Arc::new(ControlCore::new(
-        outbox.clone(),
-        kernel_info,
-        interrupter,
-        stdin_bridge.clone(),
-    ));
 
     let shell = bind(RouterSocket::new(), &conn, conn.shell_port, "shell").await?;
     let control_socket = bind(RouterSocket::new(), &conn, conn.control_port, "control").await?;
@@ -163,7 +132,7 @@ async fn serve<I: Interpreter + Send + 'static>(
     let (shell_send, shell_recv) = shell.split();
     let (control_send, control_recv) = control_socket.split();
     let (stdin_send, stdin_recv) = stdin.split();
-    let signer = inbox.signer.clone();
+    let signer = inbox.signer().clone();
     // Every socket task runs for the kernel's lifetime: if one ends (a panic), the kernel
     // stops, so that Jupyter sees a dead kernel instead of one that beats but never answers.
     let essential = |name: &'static str, task: tokio::task::JoinHandle<()>| {
@@ -197,7 +166,7 @@ async fn serve<I: Interpreter + Send + 'static>(
         "iopub sender",
         tokio::spawn(send_loop("iopub", iopub, iopub_out, signer)),
     );
-    essential("heartbeat", tokio::spawn(heartbeat_loop(heartbeat)));
+    essential("heartbeat", tokio::spawn(heartbeat::beat(heartbeat)));
     let shell_task = tokio::spawn(shell_loop(shell_recv, inbox.clone(), shell_tx));
     let shell_abort = shell_task.abort_handle();
     essential("shell receiver", shell_task);
@@ -232,7 +201,7 @@ async fn serve<I: Interpreter + Send + 'static>(
     outbox.flush(Duration::from_secs(2)).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     // The interpreter thread ends once the shell queue is closed; wait briefly for it to drop
-    // the interpreter so that evcxr's child is stopped cleanly.
+    // the interpreter, so that the interpreter can stop what it started.
     let _ = tokio::task::spawn_blocking(move || done_rx.recv_timeout(Duration::from_secs(3))).await;
     match why {
         "shutdown_request" => Ok(()),
@@ -293,7 +262,7 @@ async fn shell_loop(
 async fn control_loop(
     mut socket: RouterRecvHalf,
     inbox: Arc<Inbox>,
-    control: Arc<ControlCore>,
+    control: Arc<Control>,
     shutdown: UnboundedSender<&'static str>,
 ) {
     loop {
@@ -327,19 +296,6 @@ async fn stdin_loop(mut socket: RouterRecvHalf, inbox: Arc<Inbox>, bridge: Arc<S
                 }
             }
             Err(e) => recv_backoff("stdin", e).await,
-        }
-    }
-}
-
-async fn heartbeat_loop(mut socket: RepSocket) {
-    loop {
-        match socket.recv().await {
-            Ok(ping) => {
-                if let Err(e) = socket.send(ping).await {
-                    log::debug!("heartbeat: {e}");
-                }
-            }
-            Err(e) => recv_backoff("heartbeat", e).await,
         }
     }
 }
