@@ -13,8 +13,8 @@ use crate::iopub::ExecutionState;
 use crate::message::Message;
 use crate::outbox::Outbox;
 use crate::request::{
-    CommInfoRequest, CommOpen, CompleteRequest, ExecuteRequest, HistoryRequest,
-    InspectRequest, IsCompleteRequest, ShutdownRequest,
+    CommInfoRequest, CommOpen, CompleteRequest, ExecuteRequest, HistoryRequest, InspectRequest,
+    IsCompleteRequest, ShutdownRequest,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};

@@ -69,4 +69,3 @@ impl Message {
         &self.header.msg_type
     }
 }
-

@@ -43,7 +43,6 @@ impl ReplayGuard {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -288,7 +288,9 @@ pub struct InterruptReply {
 
 impl Default for InterruptReply {
     fn default() -> InterruptReply {
-        InterruptReply { status: OkStatus::Ok }
+        InterruptReply {
+            status: OkStatus::Ok,
+        }
     }
 }
 
@@ -324,7 +326,9 @@ pub struct KernelErrorReply {
 impl KernelErrorReply {
     /// The reply to a request of `request_type` that failed with `evalue`.
     pub fn new(request_type: &str, evalue: String, execution_count: u32) -> KernelErrorReply {
-        let stem = request_type.strip_suffix("_request").unwrap_or(request_type);
+        let stem = request_type
+            .strip_suffix("_request")
+            .unwrap_or(request_type);
         KernelErrorReply {
             msg_type: format!("{stem}_reply"),
             status: "error",

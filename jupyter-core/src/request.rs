@@ -146,4 +146,3 @@ pub struct ShutdownRequest {
     #[serde(default)]
     pub restart: bool,
 }
-

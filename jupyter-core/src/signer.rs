@@ -67,7 +67,6 @@ impl Signer {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

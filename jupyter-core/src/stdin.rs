@@ -3,9 +3,9 @@
 
 use crate::outbox::Content;
 use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc as std_mpsc;
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// `input_request`: a prompt for one line of input.
@@ -84,7 +84,6 @@ impl StdinBridge {
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {

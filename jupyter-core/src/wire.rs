@@ -363,5 +363,4 @@ mod tests {
     fn sample_header_of(frames: &[Bytes]) -> Header {
         decode(frames, &signer()).unwrap().header
     }
-
 }

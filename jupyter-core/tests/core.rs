@@ -246,7 +246,10 @@ fn small_requests_are_forwarded_and_answered() {
     assert_eq!(r.content["protocol_version"], "5.3");
     assert_eq!(r.content["language_info"]["name"], "scripted");
     assert_eq!(r.content["implementation"], "scripted-kernel");
-    assert_eq!(r.content["help_links"][0]["url"], "https://example.org/scripts");
+    assert_eq!(
+        r.content["help_links"][0]["url"],
+        "https://example.org/scripts"
+    );
     let r = ask(&mut h, "comm_info_request", json!({}));
     assert_eq!(r.content["comms"], json!({}));
 }
@@ -356,7 +359,6 @@ fn input_without_allow_stdin_gives_none_without_asking() {
     assert_eq!(texts, [json!("None")]);
 }
 
-
 #[test]
 fn control_answers_interrupt_shutdown_kernel_info_and_debug() {
     let mut h = harness();
@@ -365,7 +367,10 @@ fn control_answers_interrupt_shutdown_kernel_info_and_debug() {
     assert_eq!(handle("interrupt_request", json!({})), Flow::Continue);
     assert_eq!(h.log.interrupts.load(Ordering::SeqCst), 1);
     assert_eq!(handle("kernel_info_request", json!({})), Flow::Continue);
-    assert_eq!(handle("debug_request", json!({"command": "initialize"})), Flow::Continue);
+    assert_eq!(
+        handle("debug_request", json!({"command": "initialize"})),
+        Flow::Continue
+    );
     assert_eq!(
         handle("execute_request", json!({ "code": "print no" })),
         Flow::Continue,

@@ -9,13 +9,13 @@
 
 #![allow(dead_code)] // each test file uses its own part of the mock
 
+use bytes::Bytes;
+use jupyter_core::control::Control;
 use jupyter_core::interpreter::{
     Completeness, Completions, Display, ExecuteError, ExecuteOutcome, ExecuteRequest, HelpLink,
     Inspection, Interpreter, Interrupter, KernelInfo, LanguageInfo, MimeBundle, OutputSink,
     StreamName,
 };
-use bytes::Bytes;
-use jupyter_core::control::Control;
 use jupyter_core::message::{Header, Message};
 use jupyter_core::outbox::{Outbox, OutboxQueues, Outgoing};
 use jupyter_core::shell::ShellCore;

@@ -25,13 +25,13 @@ mod worker;
 
 pub use child::runtime_hook;
 
+use anyhow::{Context as _, Result};
+use crossbeam_channel::{Receiver, Sender, never, select};
+use interrupt::{CellInterrupter, CellState};
 use jupyter_core::interpreter::{
     Completeness, Completions, ExecuteError, ExecuteOutcome, ExecuteRequest, Inspection,
     Interpreter, Interrupter, KernelInfo, MimeBundle, OutputSink, StreamName,
 };
-use anyhow::{Context as _, Result};
-use crossbeam_channel::{Receiver, Sender, never, select};
-use interrupt::{CellInterrupter, CellState};
 use markers::Piece;
 use serde_json::Value;
 use std::path::PathBuf;

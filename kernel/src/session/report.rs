@@ -1,7 +1,7 @@
 //! Errors as the reader sees them: compile errors pointing at the cell, panics, lost state.
 
-use jupyter_core::interpreter::ExecuteError;
 use evcxr::CompilationError;
+use jupyter_core::interpreter::ExecuteError;
 
 use super::markers::PanicReport;
 
