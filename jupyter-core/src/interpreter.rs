@@ -6,7 +6,9 @@
 //!
 //! Threading: the protocol core owns the interpreter on one dedicated OS thread and calls
 //! its methods one at a time, in the order shell requests arrive. While `execute` runs,
-//! the control task may call [`Interrupter::interrupt`] from another thread.
+//! the control task may call [`Interrupter::interrupt`] from another thread. At shutdown the
+//! interpreter is dropped on its thread (the kernel waits up to 3 s for that), so `Drop` is
+//! where it stops what it started.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -38,16 +40,6 @@ pub enum StreamName {
     Stdout,
     /// Standard error.
     Stderr,
-}
-
-impl StreamName {
-    /// The name used in the `stream` message.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StreamName::Stdout => "stdout",
-            StreamName::Stderr => "stderr",
-        }
-    }
 }
 
 /// One rich output made while a cell runs.

@@ -40,7 +40,7 @@ pub enum Outgoing {
     Flush(oneshot::Sender<()>),
 }
 
-/// Where the cores put outgoing messages: one queue per socket.
+/// Where the handlers put outgoing messages: one queue per socket.
 #[derive(Debug, Clone)]
 pub struct Outbox {
     shell: UnboundedSender<Outgoing>,

@@ -24,6 +24,7 @@ fn execute_publishes_in_order_with_parent_and_count() {
     assert!(iopub.iter().all(|m| parent_id(m) == req.header.msg_id));
     assert_eq!(iopub[1].content["execution_count"], 1);
     assert_eq!(iopub[2].content["text"], "hello, world");
+    assert_eq!(iopub[2].content["name"], "stdout");
     assert_eq!(
         iopub[2].identities[0].as_ref(),
         b"kernel.kernel-session.stream"

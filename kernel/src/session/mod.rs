@@ -8,8 +8,8 @@
 //! - `report`: compile errors, panics and crashes as the reader sees them.
 //!
 //! Choices, measured on a two-core machine: cells are compiled at opt-level 0 while
-//! dependencies are built at 3 (a `.cargo/config.toml` in the
-//! cache directory, an ancestor of every evcxr crate); dependencies are linked statically into
+//! dependencies are built at 3 (a `.cargo/config.toml` in the cache directory, an ancestor
+//! of every evcxr crate); dependencies are linked statically into
 //! each cell (evcxr's default), so each cell has its own copy of dl-core, and dl-core keeps
 //! the state that must outlive a cell process-wide (`dl_core::process_wide`). evcxr is
 //! vendored so that rust-analyzer, which it asks for the types of new variables, is loaded and
