@@ -345,3 +345,69 @@ impl Content for KernelErrorReply {
         &self.msg_type
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, to_value};
+
+    #[test]
+    fn execute_replies_have_the_fields_of_their_status() {
+        let error = ExecuteError {
+            ename: "Panic".into(),
+            evalue: "boom".into(),
+            traceback: vec!["at line 1".into()],
+        };
+        assert_eq!(
+            to_value(ExecuteReply::ok(3, BTreeMap::new())).unwrap(),
+            json!({ "status": "ok", "execution_count": 3, "user_expressions": {}, "payload": [] })
+        );
+        assert_eq!(
+            to_value(ExecuteReply::error(3, &error)).unwrap(),
+            json!({
+                "status": "error", "execution_count": 3, "ename": "Panic", "evalue": "boom",
+                "traceback": ["at line 1"], "user_expressions": {}, "payload": [],
+            })
+        );
+        assert_eq!(
+            to_value(ExecuteReply::Aborted { execution_count: 3 }).unwrap(),
+            json!({ "status": "aborted", "execution_count": 3 })
+        );
+        let answers = BTreeMap::from([
+            ("v".to_owned(), UserExpression::value(Map::new())),
+            ("e".to_owned(), UserExpression::Error(error)),
+        ]);
+        assert_eq!(
+            to_value(answers).unwrap(),
+            json!({
+                "v": { "status": "ok", "data": {}, "metadata": {} },
+                "e": { "status": "error", "ename": "Panic", "evalue": "boom",
+                       "traceback": ["at line 1"] },
+            })
+        );
+    }
+
+    #[test]
+    fn is_complete_and_error_replies() {
+        let incomplete = Completeness::Incomplete {
+            indent: "    ".into(),
+        };
+        assert_eq!(
+            to_value(IsCompleteReply(incomplete)).unwrap(),
+            json!({ "status": "incomplete", "indent": "    " })
+        );
+        assert_eq!(
+            to_value(IsCompleteReply(Completeness::Invalid)).unwrap(),
+            json!({ "status": "invalid" })
+        );
+        let reply = KernelErrorReply::new("complete_request", "it broke".into(), 2);
+        assert_eq!(reply.msg_type(), "complete_reply");
+        assert_eq!(
+            to_value(reply).unwrap(),
+            json!({
+                "status": "error", "ename": "KernelError", "evalue": "it broke",
+                "traceback": ["it broke"], "execution_count": 2,
+            })
+        );
+    }
+}
