@@ -3,9 +3,9 @@
 //! Sub-commands: `run` (what Jupyter starts), `install` / `uninstall` (the kernelspec) and
 //! `warm-up` (pre-build dl-core into the cache so that sessions start fast).
 //!
-//! evcxr re-executes this same binary as its child process; `main` hands control to the
-//! session's runtime hook first, which in the child ignores SIGINT, relays the cell's output
-//! and runs evcxr's runtime, never returning.
+//! evcxr re-executes this same binary as its child process. In the child, `main` ignores
+//! SIGINT and hands control to the session's runtime hook (output relay, standard input,
+//! then evcxr's runtime), which never returns.
 
 mod install;
 
@@ -84,6 +84,14 @@ impl LocationArgs {
 }
 
 fn main() {
+    if std::env::var_os("EVCXR_IS_RUNTIME").is_some() {
+        // evcxr's child: jupyter_client sends SIGINT to the whole process group, and the
+        // child must survive it (the kernel decides how to interrupt a cell).
+        // SAFETY: setting a signal disposition to SIG_IGN has no preconditions.
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_IGN);
+        }
+    }
     // In evcxr's child this never returns.
     session::runtime_hook();
 
