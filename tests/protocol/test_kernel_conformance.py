@@ -43,10 +43,10 @@ class RustKernelTests(jkt.KernelTests):
     code_execute_result = [
         {"code": "6 * 7", "result": "42"},
         {"code": "1 + 2", "result": "3"},
-        # evcxr's own convention (what `evcxr_display` prints) is the cell's result, as in
-        # evcxr_jupyter.
+        # A final value whose `evcxr_display` prints evcxr's convention is the cell's result.
         {
-            "code": 'println!("EVCXR_BEGIN_CONTENT text/html\\n<b>bold</b>\\nEVCXR_END_CONTENT");',
+            "code": 'struct Bold;\nimpl Bold { fn evcxr_display(&self) { println!('
+                    '"EVCXR_BEGIN_CONTENT text/html\\n<b>bold</b>\\nEVCXR_END_CONTENT"); } }\nBold',
             "mime": "text/html",
             "result": "<b>bold</b>",
         },
@@ -59,6 +59,11 @@ class RustKernelTests(jkt.KernelTests):
             "code": 'println!("{}", r#"DLK_DISPLAY {"data":{"image/png":"%s","text/plain":"dot"}}"#);'
             % PNG_1X1,
             "mime": "image/png",
+        },
+        # evcxr's convention printed while a cell runs is a display of its own.
+        {
+            "code": 'println!("EVCXR_BEGIN_CONTENT text/html\\n<b>bold</b>\\nEVCXR_END_CONTENT");',
+            "mime": "text/html",
         },
     ]
 

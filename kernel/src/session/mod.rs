@@ -3,6 +3,8 @@
 //! - `worker`: one thread owns evcxr's context (start, preload, compile, run, completions).
 //! - `cache`: dl-core and its dependencies built once into a template, copied per session.
 //! - `markers`: the display protocol's parser (`DLK_DISPLAY` ... lines → outputs).
+//! - `pump`: a running cell's output on its way to the page; `panic_message` reads its panic.
+//! - `outcome`: how a cell ended, as the page is told; `cursor`: code points and bytes.
 //! - `child`: what runs in evcxr's child before evcxr's runtime (output relay, standard input).
 //! - `interrupt`: the interrupt file, then a forced stop after a grace period.
 //! - `report`: compile errors, panics and crashes as the reader sees them.
@@ -12,14 +14,17 @@
 //! of every evcxr crate); dependencies are linked statically into
 //! each cell (evcxr's default), so each cell has its own copy of dl-core, and dl-core keeps
 //! the state that must outlive a cell process-wide (`dl_core::process_wide`). evcxr is
-//! vendored so that rust-analyzer, which it asks for the types of new variables, is loaded and
-//! warmed in the background and never runs for a cell without `let`
-//! (`kernel/vendor/README.md`).
+//! vendored (`kernel/vendor/README.md`): the types of new variables come from the cell's own
+//! compile, so rust-analyzer is loaded only for a completion or an inspection.
 
 pub mod cache;
 mod child;
+mod cursor;
 mod interrupt;
 pub mod markers;
+mod outcome;
+mod panic_message;
+mod pump;
 mod report;
 mod worker;
 
@@ -27,18 +32,20 @@ pub use child::runtime_hook;
 
 use anyhow::{Context as _, Result};
 use crossbeam_channel::{Receiver, Sender, never, select};
+use cursor::{byte_offset, char_offset, end_of_name};
 use interrupt::{CellInterrupter, CellState};
 use jupyter_core::interpreter::{
-    Completeness, Completions, ExecuteError, ExecuteOutcome, ExecuteRequest, Inspection,
-    Interpreter, Interrupter, KernelInfo, MimeBundle, OutputSink, StreamName,
+    Completeness, Completions, ExecuteOutcome, ExecuteRequest, Inspection, Interpreter,
+    Interrupter, KernelInfo, MimeBundle, OutputSink, StreamName,
 };
-use markers::Piece;
+use outcome::error_outcome;
+use pump::Pump;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use worker::{CellFailure, Event, Finished, Job, Worker};
+use worker::{Event, Finished, Job, Worker};
 
 /// How a session is set up.
 #[derive(Debug, Clone)]
@@ -179,109 +186,6 @@ impl Drop for EvcxrInterpreter {
     }
 }
 
-/// Whether a batch of `count` lines holding `text` may take another waiting line.
-fn room_for_more(text: &str, count: usize) -> bool {
-    text.len() < 64 * 1024 && count < 10_000
-}
-
-/// Output of a running cell on its way to the sink: text is batched per stream.
-struct Pump<'a> {
-    sink: &'a dyn OutputSink,
-    panic: Option<markers::PanicReport>,
-    /// A panic message read from stderr, while its lines are still arriving.
-    panicking: Option<markers::PanicReport>,
-    stderr_tail: Vec<String>,
-}
-
-impl Pump<'_> {
-    /// Handles `first` and every line already waiting on the same channel, as few messages.
-    fn lines(&mut self, name: StreamName, first: String, more: &Receiver<String>) {
-        let mut text = String::new();
-        let mut line = Some(first);
-        let mut count = 0;
-        while let Some(current) = line.take() {
-            if name == StreamName::Stderr {
-                if self.stderr_tail.len() == 20 {
-                    self.stderr_tail.remove(0);
-                }
-                self.stderr_tail.push(current.clone());
-            }
-            if name == StreamName::Stderr && self.panic_line(&current, &mut text) {
-                count += 1;
-                if room_for_more(&text, count) {
-                    line = more.try_recv().ok();
-                }
-                continue;
-            }
-            for piece in markers::parse_line(&current) {
-                match piece {
-                    Piece::Text(t) => text.push_str(&t),
-                    Piece::Warning(w) => {
-                        self.flush(name, &mut text);
-                        self.sink.stream(StreamName::Stderr, &w);
-                    }
-                    Piece::Display(display) => {
-                        self.flush(name, &mut text);
-                        self.sink.display(display);
-                    }
-                    Piece::Clear { wait } => {
-                        self.flush(name, &mut text);
-                        self.sink.clear_output(wait);
-                    }
-                }
-            }
-            count += 1;
-            if room_for_more(&text, count) {
-                line = more.try_recv().ok();
-            }
-        }
-        self.flush(name, &mut text);
-    }
-
-    /// Rust's default panic message on stderr (the cell's own std printed it) becomes the
-    /// cell's `Panic` error instead of text. Returns whether `line` belonged to it.
-    fn panic_line(&mut self, line: &str, text: &mut String) -> bool {
-        if let Some(report) = self.panicking.as_mut() {
-            if markers::is_backtrace_start(line) {
-                self.panic = self.panicking.take();
-                return false;
-            }
-            if markers::is_panic_note(line) {
-                self.panic = self.panicking.take();
-            } else {
-                if !report.message.is_empty() {
-                    report.message.push('\n');
-                }
-                report.message.push_str(line.trim_end_matches('\n'));
-            }
-            return true;
-        }
-        match markers::default_panic_header(line) {
-            // The cell's copy of std does not know the main thread's name: "<unnamed>".
-            Some((thread, report))
-                if (thread == "main" || thread == "<unnamed>") && self.panic.is_none() =>
-            {
-                self.flush(StreamName::Stderr, text);
-                self.panicking = Some(report);
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// The cell's panic, once its output has been read.
-    fn panic_report(&self) -> Option<&markers::PanicReport> {
-        self.panic.as_ref().or(self.panicking.as_ref())
-    }
-
-    fn flush(&self, name: StreamName, text: &mut String) {
-        if !text.is_empty() {
-            self.sink.stream(name, text);
-            text.clear();
-        }
-    }
-}
-
 impl Interpreter for EvcxrInterpreter {
     fn execute(&mut self, request: &ExecuteRequest, sink: &dyn OutputSink) -> ExecuteOutcome {
         self.state.begin_cell();
@@ -292,12 +196,7 @@ impl Interpreter for EvcxrInterpreter {
         }) {
             return error_outcome(report::other_error("the Rust session has stopped"));
         }
-        let mut pump = Pump {
-            sink,
-            panic: None,
-            panicking: None,
-            stderr_tail: Vec::new(),
-        };
+        let mut pump = Pump::new(sink);
         let mut stdout: Receiver<String> = never();
         let mut stderr: Receiver<String> = never();
         let mut told_no_stdin = false;
@@ -362,7 +261,15 @@ impl Interpreter for EvcxrInterpreter {
                 default(quiet_for) => break,
             }
         }
-        let outcome = self.outcome(request, finished, &pump);
+        if let Ok(outputs) = &finished.result {
+            for why in &outputs.not_kept {
+                sink.stream(
+                    StreamName::Stderr,
+                    &format!("note: not kept for later cells: {why}.\n"),
+                );
+            }
+        }
+        let outcome = outcome::cell_outcome(&self.state, request, finished, &pump);
         self.state.end_cell();
         outcome
     }
@@ -442,167 +349,5 @@ impl Interpreter for EvcxrInterpreter {
             "{}\ndl-core is loaded and `use dl_core::prelude::*;` is in scope.",
             crate::language::banner()
         ))
-    }
-}
-
-impl EvcxrInterpreter {
-    fn outcome(&self, request: &ExecuteRequest, finished: Finished, pump: &Pump) -> ExecuteOutcome {
-        let state = &self.state;
-        let interrupted = state.interrupted.load(Ordering::SeqCst);
-        let killed_child = state.killed_child.load(Ordering::SeqCst);
-        let killed_build = state.killed_build.load(Ordering::SeqCst);
-        match finished.result {
-            Ok(outputs) => {
-                if let Some(panic) = pump.panic_report() {
-                    return error_outcome(report::panic_error(
-                        panic,
-                        &request.code,
-                        finished.generated.as_deref(),
-                    ));
-                }
-                if interrupted {
-                    return error_outcome(report::cooperative_interrupt());
-                }
-                let result = (!outputs.content_by_mime_type.is_empty())
-                    .then(|| bundle(outputs.content_by_mime_type));
-                ExecuteOutcome::Ok { result }
-            }
-            Err(CellFailure::Evcxr(evcxr::Error::SubprocessTerminated(detail))) => {
-                let mut detail = detail;
-                for line in &pump.stderr_tail {
-                    detail.push('\n');
-                    detail.push_str(line);
-                }
-                if killed_child {
-                    error_outcome(report::lost_state_error(
-                        "KeyboardInterrupt",
-                        &format!(
-                            "Interrupted: the cell did not stop within {:.1} s, so its process \
-                             was restarted.",
-                            interrupt::GRACE.as_secs_f64()
-                        ),
-                        &finished.vars_before,
-                        "",
-                    ))
-                } else {
-                    error_outcome(report::lost_state_error(
-                        "ChildCrash",
-                        &format!(
-                            "The process running the cell died ({}); it has been restarted.",
-                            exit_summary(&detail)
-                        ),
-                        &finished.vars_before,
-                        &detail,
-                    ))
-                }
-            }
-            Err(_) if killed_build => error_outcome(ExecuteError {
-                ename: "KeyboardInterrupt".into(),
-                evalue: "interrupted while compiling; no variables were lost".into(),
-                traceback: vec![
-                    "\x1b[1;31mKeyboardInterrupt\x1b[0m: the compilation was stopped; no \
-                     variables were lost."
-                        .into(),
-                ],
-            }),
-            Err(CellFailure::InterruptedBeforeStart) => {
-                error_outcome(report::cooperative_interrupt())
-            }
-            Err(CellFailure::Evcxr(evcxr::Error::CompilationErrors(errors))) => {
-                error_outcome(report::compilation_error(&errors, &request.code))
-            }
-            Err(CellFailure::Evcxr(error)) => {
-                error_outcome(report::other_error(&error.to_string()))
-            }
-            Err(CellFailure::Start(why)) => error_outcome(report::other_error(&format!(
-                "The Rust session failed to start: {why}"
-            ))),
-        }
-    }
-}
-
-/// "signal: 6 (SIGABRT)" or "exit status: 3" out of evcxr's termination message.
-fn exit_summary(detail: &str) -> String {
-    detail
-        .lines()
-        .find_map(|l| l.split("Subprocess terminated with status: ").nth(1))
-        .map_or_else(|| "unknown cause".to_owned(), |s| s.trim().to_owned())
-}
-
-fn error_outcome(error: ExecuteError) -> ExecuteOutcome {
-    ExecuteOutcome::Error(error)
-}
-
-/// evcxr's content (mime → text) as a MIME bundle; JSON types are parsed.
-fn bundle(content: std::collections::HashMap<String, String>) -> MimeBundle {
-    let mut bundle = MimeBundle::new();
-    for (mime, text) in content {
-        let value = if mime.contains("json") {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        } else {
-            Value::String(text)
-        };
-        bundle.insert(mime, value);
-    }
-    bundle
-}
-
-/// Byte offset of code point `chars` (the protocol counts code points).
-fn byte_offset(code: &str, chars: usize) -> usize {
-    code.char_indices()
-        .nth(chars)
-        .map_or(code.len(), |(at, _)| at)
-}
-
-/// Code-point offset of byte `at`.
-fn char_offset(code: &str, at: usize) -> usize {
-    let mut at = at.min(code.len());
-    while !code.is_char_boundary(at) {
-        at -= 1;
-    }
-    code[..at].chars().count()
-}
-
-/// The end (byte offset) of the identifier the cursor at byte `at` is in or just after.
-fn end_of_name(code: &str, at: usize) -> usize {
-    let is_name = |c: char| c.is_alphanumeric() || c == '_';
-    let rest = &code[at..];
-    let extra: usize = rest
-        .chars()
-        .take_while(|&c| is_name(c))
-        .map(char::len_utf8)
-        .sum();
-    at + extra
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn offsets_count_code_points() {
-        let code = "let é = \"→\"; é.";
-        assert_eq!(byte_offset(code, 5), 6);
-        assert_eq!(char_offset(code, 6), 5);
-        assert_eq!(byte_offset(code, 100), code.len());
-        assert_eq!(char_offset(code, code.len()), code.chars().count());
-        // A byte inside a character rounds down.
-        assert_eq!(char_offset(code, 5), 4);
-    }
-
-    #[test]
-    fn name_end() {
-        let code = "let v = vec_of(1);";
-        assert_eq!(end_of_name(code, 9), 14);
-        assert_eq!(end_of_name(code, 14), 14);
-    }
-
-    #[test]
-    fn exit_summary_reads_evcxr_message() {
-        assert_eq!(
-            exit_summary("x\nSubprocess terminated with status: signal: 6 (SIGABRT) (core dumped)"),
-            "signal: 6 (SIGABRT) (core dumped)"
-        );
-        assert_eq!(exit_summary("other"), "unknown cause");
     }
 }

@@ -3,7 +3,7 @@
 use evcxr::CompilationError;
 use jupyter_core::interpreter::ExecuteError;
 
-use super::markers::PanicReport;
+use super::panic_message::PanicReport;
 
 const RED: &str = "\x1b[31m";
 const BOLD_RED: &str = "\x1b[1;31m";

@@ -241,8 +241,8 @@ impl Worker {
             self.context = Some(live);
             return Err(anyhow!("`:dep dl-core` failed: {error}"));
         }
-        // Types of dl-core's values name ndarray's types, which cells reach through dl-core.
         live.ctx.add_crate_path("ndarray", "dl_core::ndarray");
+        live.ctx.add_type_paths(read_type_paths(&evcxr_dir));
         if let Err(error) = live.ctx.execute("use dl_core::prelude::*;") {
             let notice = format!(
                 "dl-kernel: `use dl_core::prelude::*;` failed, dl-core is loaded without its \
@@ -347,7 +347,7 @@ fn dep_command(dl_core: &Path) -> String {
 /// What decides how dependencies are built, for the cache key.
 pub(super) fn template_key(dl_core: &Path) -> Result<String> {
     let settings = format!(
-        "evcxr=0.22.0 cell-opt={} static={} linker={}",
+        "evcxr=0.22.0 cell-opt={} static={} linker={} type-paths=1",
         cell_opt_level(),
         static_linking(),
         cache::detected_linker()
@@ -379,11 +379,44 @@ pub(super) fn build_template(
     live.ctx
         .execute("let _dlk_warm = 1;")
         .map_err(|e| anyhow!("first cell after dl-core failed: {e}"))?;
+    // A tensor kept from one cell to the next: its type's names are found once here, not in
+    // the first cell of every session that uses a tensor.
+    live.ctx.add_crate_path("ndarray", "dl_core::ndarray");
+    for cell in TYPE_PATH_PROBES {
+        if let Err(error) = live.ctx.execute(cell) {
+            // Only a head start: a session learns the same paths itself.
+            log::warn!("learning type paths: the cell `{cell}` failed: {error}");
+        }
+    }
+    write_type_paths(staging, &live.ctx.type_paths())?;
     log::info!(
         "dl-core and its dependencies built in {:.1?}",
         started.elapsed()
     );
     Ok(())
+}
+
+/// Cells whose variables have the types a session meets first (a tensor, a model), used in a
+/// later cell so that the import paths of their types' names are learned once, at build time.
+const TYPE_PATH_PROBES: [&str; 2] = [
+    "let _dlk_tensor = dl_core::tensor::zeros(&[1]); let _dlk_model = dl_core::nn::Sequential::new();",
+    "drop(_dlk_model); drop(_dlk_tensor);",
+];
+
+/// The file in a template that keeps the import paths learned for short type names.
+const TYPE_PATHS_FILE: &str = "dl-kernel-type-paths.json";
+
+fn write_type_paths(dir: &Path, paths: &[(String, String)]) -> Result<()> {
+    let json = serde_json::to_string_pretty(paths)?;
+    std::fs::write(dir.join(TYPE_PATHS_FILE), json).context("writing the learned type paths")
+}
+
+/// The import paths a template learned; none if it has no file (or an unreadable one).
+fn read_type_paths(dir: &Path) -> Vec<(String, String)> {
+    std::fs::read(dir.join(TYPE_PATHS_FILE))
+        .ok()
+        .and_then(|json| serde_json::from_slice(&json).ok())
+        .unwrap_or_default()
 }
 
 /// Points evcxr at `tmpdir` with this kernel's settings (`$EVCXR_CONFIG_DIR/evcxr.toml`).

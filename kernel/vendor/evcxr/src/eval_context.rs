@@ -545,6 +545,7 @@ impl EvalContext {
                 Ok(x) => x,
             };
 
+        outputs.not_kept = std::mem::take(&mut state.not_kept);
         // Once, we reach here, our code has successfully executed, so we
         // conclude that variable changes are now applied.
         self.commit_state(state);
@@ -987,6 +988,19 @@ impl EvalContext {
                         );
                     }
                 }
+                CodeKind::PackVariable { variable_name }
+                    if error.code() == Some("E0597")
+                        && state.variable_states.contains_key(variable_name) =>
+                {
+                    // dl-kernel patch: a variable that borrows from the cell's own values is
+                    // used by the cell and not kept (upstream refuses to run the cell).
+                    state.variable_states.remove(variable_name);
+                    state.not_kept.push(format!(
+                        "`{variable_name}` borrows from a value of this cell. To keep it, make \
+                         it own its data (e.g. `.to_owned()`, `.clone()`)"
+                    ));
+                    fixed_errors.insert("Not kept");
+                }
                 CodeKind::PackVariable { variable_name } => {
                     if error.code() == Some("E0382") {
                         // Use of moved value.
@@ -1134,6 +1148,9 @@ pub struct EvalOutputs {
     pub content_by_mime_type: HashMap<String, String>,
     pub timing: Option<Duration>,
     pub phases: Vec<PhaseDetails>,
+    /// dl-kernel patch: variables the cell defined and used but that are not kept for later
+    /// cells, each with why.
+    pub not_kept: Vec<String>,
 }
 
 impl EvalOutputs {
@@ -1142,6 +1159,7 @@ impl EvalOutputs {
             content_by_mime_type: HashMap::new(),
             timing: None,
             phases: Vec::new(),
+            not_kept: Vec::new(),
         }
     }
 
@@ -1174,6 +1192,7 @@ impl EvalOutputs {
             (t1, t2) => t1.or(t2),
         };
         self.phases.append(&mut other.phases);
+        self.not_kept.append(&mut other.not_kept);
     }
 }
 
@@ -1244,6 +1263,8 @@ pub struct ContextState {
     crate_paths: HashMap<String, String>,
     /// dl-kernel patch: the names given a new path while fixing the current compile's errors.
     qualified_this_round: HashSet<String>,
+    /// dl-kernel patch: why variables of the cell being run are not kept (`EvalOutputs::not_kept`).
+    not_kept: Vec<String>,
     pub(crate) config: Config,
 }
 
@@ -1263,6 +1284,7 @@ impl ContextState {
             type_paths: HashMap::new(),
             crate_paths: HashMap::new(),
             qualified_this_round: HashSet::new(),
+            not_kept: Vec::new(),
             config,
         }
     }
@@ -1550,17 +1572,22 @@ impl ContextState {
             }) else {
                 continue;
             };
-            match variable_types::unnameable_reason(&ty) {
-                Some("closure") => bail!(
-                    "The variable `{}` is a closure, which cannot be persisted.\n\
-                     You can however persist closures if you box them. e.g.:\n\
-                     let f: Box<dyn Fn()> = Box::new(|| {{println!(\"foo\")}});\n\
-                     Alternatively, you can prevent evcxr from attempting to persist\n\
-                     the variable by wrapping your code in braces.",
-                    variable_name
-                ),
-                Some(_) => return non_persistable_type_error(variable_name, &ty),
-                None => {}
+            // dl-kernel patch: a value no later cell could name is used by this cell and not
+            // kept (upstream refuses to run the cell).
+            if let Some(reason) = variable_types::unnameable_reason(&ty) {
+                let why = match reason {
+                    "closure" => format!(
+                        "`{variable_name}` is a closure. To keep one, box it: \
+                         `let {variable_name}: Box<dyn Fn(i32) -> i32> = Box::new(|x| x + 1);`"
+                    ),
+                    _ => format!(
+                        "the type of `{variable_name}` has no name a later cell could write \
+                         (`{ty}`); give it one, e.g. collect an iterator into a `Vec`"
+                    ),
+                };
+                self.variable_states.remove(variable_name);
+                self.not_kept.push(why);
+                continue;
             }
             let printed = replace_reserved_words_in_type(&ty);
             if let Some(state) = self.variable_states.get_mut(variable_name) {
