@@ -28,7 +28,7 @@ export IPYTHONDIR               := $(VENV)/etc/ipython
 export PATH                     := $(VENV)/bin:$(PATH)
 
 .PHONY: setup kernel venv kernelspec warm-up lab test test-cargo test-example test-protocol \
-        test-notebooks test-browser notebooks-html bench fmt lint clean-notebooks
+        test-cells test-notebooks test-browser notebooks-html bench fmt lint clean-notebooks
 
 ## setup: build the kernel, create .venv, install the kernelspec into it, pre-build dl-core.
 setup: venv kernel kernelspec warm-up
@@ -57,7 +57,7 @@ lab: setup
 	  --ServerApp.root_dir=$(ROOT)/notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 ## test: every test. The slow notebook and browser runs are done once each.
-test: setup test-cargo test-example test-protocol test-notebooks test-browser
+test: setup lint test-cargo test-example test-protocol test-cells test-notebooks test-browser
 	echo "make test: all suites passed"
 
 test-cargo:
@@ -68,6 +68,10 @@ test-example:
 
 test-protocol:
 	$(PYTHON) -m pytest -q tests/protocol
+
+# The cells a reader types, each case in a fresh kernel, with the output each must show.
+test-cells:
+	$(PYTHON) tests/cells/run_cells.py
 
 test-notebooks:
 	$(PYTHON) tests/notebooks/run_notebooks.py
@@ -85,3 +89,4 @@ fmt:
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy $(CARGO_FLAGS) --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc $(CARGO_FLAGS) --workspace --no-deps
