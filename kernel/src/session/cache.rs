@@ -20,7 +20,7 @@
 //! is renamed into place, so concurrent kernels never see half a template; copying (about
 //! 0.1 s) happens under a shared lock, so a template is never deleted while being copied.
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use sha2::{Digest as _, Sha256};
 use std::fs;
 use std::os::fd::AsRawFd as _;
@@ -131,7 +131,7 @@ impl Layout {
             }
             lock.shared()?;
         }
-        copy_dir(&template, dest)
+        super::template_copy::copy_session_dir(&template, dest)
     }
 
     /// Builds the template for `key` unless it exists (the `warm-up` sub-command).
@@ -281,20 +281,6 @@ pub fn process_alive(pid: i32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
     let result = unsafe { libc::kill(pid, 0) };
     result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-}
-
-/// Copies a directory tree, keeping modification times (cargo's fingerprints use them).
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(from)
-        .arg(to)
-        .status()
-        .context("running cp")?;
-    if !status.success() {
-        bail!("copying {} to {} failed", from.display(), to.display());
-    }
-    Ok(())
 }
 
 fn write_if_changed(path: &Path, contents: &str) -> Result<()> {

@@ -26,6 +26,7 @@ mod outcome;
 mod panic_message;
 mod pump;
 mod report;
+mod template_copy;
 mod worker;
 
 pub use child::runtime_hook;

@@ -237,19 +237,23 @@ impl Worker {
         if let Some(lock) = lock {
             std::fs::write(evcxr_dir.join("Cargo.lock"), lock)?;
         }
-        if let Err(error) = live.ctx.execute(&dep_command(&dl_core)) {
-            self.context = Some(live);
-            return Err(anyhow!("`:dep dl-core` failed: {error}"));
-        }
         live.ctx.add_crate_path("ndarray", "dl_core::ndarray");
         live.ctx.add_type_paths(read_type_paths(&evcxr_dir));
-        if let Err(error) = live.ctx.execute("use dl_core::prelude::*;") {
-            let notice = format!(
-                "dl-kernel: `use dl_core::prelude::*;` failed, dl-core is loaded without its \
-                 prelude: {error}\n"
-            );
-            log::warn!("{notice}");
-            self.notices.push(notice);
+        // dl-core and its prelude in one compile; apart only to tell which of them failed.
+        let preload = format!("{}\nuse dl_core::prelude::*;", dep_command(&dl_core));
+        if live.ctx.execute(&preload).is_err() {
+            if let Err(error) = live.ctx.execute(&dep_command(&dl_core)) {
+                self.context = Some(live);
+                return Err(anyhow!("`:dep dl-core` failed: {error}"));
+            }
+            if let Err(error) = live.ctx.execute("use dl_core::prelude::*;") {
+                let notice = format!(
+                    "dl-kernel: `use dl_core::prelude::*;` failed, dl-core is loaded without \
+                     its prelude: {error}\n"
+                );
+                log::warn!("{notice}");
+                self.notices.push(notice);
+            }
         }
         self.context = Some(live);
         self.after_child_start();

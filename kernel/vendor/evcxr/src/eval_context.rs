@@ -2016,11 +2016,25 @@ impl ContextState {
                         {
                             code_out = code_out.add_all(fallback);
                         } else {
+                            // dl-kernel patch: without types shown, a value with no
+                            // `evcxr_display` of its own is shown with `{:?}` in the same
+                            // compile: an inherent method wins over a trait's, so a blanket
+                            // trait for `Debug` types stands in for the fallback's second compile.
+                            let debug_stand_in = if self.config.display_types {
+                                String::new()
+                            } else {
+                                format!(
+                                    "{SEND_TEXT_PLAIN_DEF} trait EvcxrShowDebug {{ fn evcxr_display(&self); }} \
+                                     impl<T: std::fmt::Debug + ?Sized> EvcxrShowDebug for T {{ \
+                                     fn evcxr_display(&self) {{ evcxr_send_text_plain(&format!(\"{}\", self)); }} }}",
+                                    self.config.output_format
+                                )
+                            };
                             code_out = code_out.code_with_fallback(
                                 // First we try calling .evcxr_display(). dl-kernel patch: on
                                 // the value once computed, after the result marker.
                                 CodeBlock::new()
-                                    .generated("{ let evcxr_result = &(")
+                                    .generated(format!("{{ {debug_stand_in} let evcxr_result = &("))
                                     .with_segment(segment)
                                     .generated(format!(
                                         "); println!(\"{}\"); evcxr_result.evcxr_display(); }}",

@@ -1,0 +1,119 @@
+//! A session's private copy of a template: the crate evcxr compiles cells in, with dl-core and
+//! its dependencies already built.
+//!
+//! The built dependencies (`deps/`: rlibs, rmeta and shared objects, nearly all of the 200-300
+//! MB) are hard links to the template's files: cargo finds them fresh and never writes them, and
+//! rustc replaces an output by renaming a new file over it, so a session cannot change the
+//! template through a link. Everything else (sources, manifests, cargo's fingerprints, the cell
+//! crate's own outputs) is copied, with modification times kept, since cargo's freshness check
+//! reads them. Where a link cannot be made (another file system, another owner), the file is
+//! copied. rustc's incremental cache of the cell crate is left behind: every cell is new code.
+
+use anyhow::{Context as _, Result};
+use std::fs;
+use std::path::Path;
+
+/// The crate evcxr compiles cells in (`ctx`): its outputs are rewritten by every cell.
+const CELL_CRATE: &str = "ctx";
+
+/// Copies the template `from` into the new directory `to`.
+pub fn copy_session_dir(from: &Path, to: &Path) -> Result<()> {
+    copy_tree(from, to, false)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))
+}
+
+fn copy_tree(from: &Path, to: &Path, in_deps: bool) -> Result<()> {
+    fs::create_dir(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let (source, dest) = (entry.path(), to.join(&name));
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            if name == "incremental" {
+                continue;
+            }
+            copy_tree(&source, &dest, in_deps || name == "deps")?;
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(&source)?, &dest)?;
+        } else if !(in_deps
+            && shared_safely(&name.to_string_lossy())
+            && fs::hard_link(&source, &dest).is_ok())
+        {
+            copy_file(&source, &dest)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether a file in `deps/` is a built dependency (not an output of the cell crate).
+fn shared_safely(name: &str) -> bool {
+    let stem = name.strip_prefix("lib").unwrap_or(name);
+    !(stem == CELL_CRATE
+        || stem.starts_with(&format!("{CELL_CRATE}-"))
+        || stem.starts_with(&format!("{CELL_CRATE}."))
+        || name.starts_with("code_"))
+}
+
+fn copy_file(source: &Path, dest: &Path) -> Result<()> {
+    fs::copy(source, dest)?;
+    let modified = fs::metadata(source)?.modified()?;
+    fs::File::options()
+        .write(true)
+        .open(dest)?
+        .set_modified(modified)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependencies_are_linked_and_the_rest_copied_with_its_time() {
+        let root = std::env::temp_dir().join(format!("dlk-template-copy-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let template = root.join("template");
+        let deps = template.join("target/debug/deps");
+        fs::create_dir_all(&deps).unwrap();
+        fs::create_dir_all(template.join("target/debug/incremental/ctx-1")).unwrap();
+        fs::write(deps.join("libndarray-1.rlib"), "dependency").unwrap();
+        fs::write(deps.join("libctx.so"), "cell").unwrap();
+        fs::write(template.join("Cargo.toml"), "[package]").unwrap();
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        fs::File::options()
+            .write(true)
+            .open(template.join("Cargo.toml"))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+
+        let session = root.join("session");
+        copy_session_dir(&template, &session).unwrap();
+
+        use std::os::unix::fs::MetadataExt;
+        let inode = |p: &Path| fs::metadata(p).unwrap().ino();
+        let session_deps = session.join("target/debug/deps");
+        assert_eq!(
+            inode(&deps.join("libndarray-1.rlib")),
+            inode(&session_deps.join("libndarray-1.rlib"))
+        );
+        assert_ne!(
+            inode(&deps.join("libctx.so")),
+            inode(&session_deps.join("libctx.so"))
+        );
+        assert_eq!(
+            fs::read_to_string(session_deps.join("libctx.so")).unwrap(),
+            "cell"
+        );
+        assert_eq!(
+            fs::metadata(session.join("Cargo.toml"))
+                .unwrap()
+                .modified()
+                .unwrap(),
+            old
+        );
+        assert!(!session.join("target/debug/incremental").exists());
+        fs::remove_dir_all(&root).unwrap();
+    }
+}
