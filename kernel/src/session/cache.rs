@@ -457,7 +457,11 @@ mod tests {
         assert!(!layout.template("k1").exists());
         assert!(layout.template("k2").join(READY).exists());
         // A failed build leaves nothing behind.
-        assert!(layout.ensure_template("k3", |_| bail!("no")).is_err());
+        assert!(
+            layout
+                .ensure_template("k3", |_| anyhow::bail!("no"))
+                .is_err()
+        );
         assert!(!layout.template("k3").exists());
         let _ = fs::remove_dir_all(root);
     }
