@@ -25,6 +25,11 @@ use super::super::markers;
 /// forwarded on its own.
 const PARTIAL_AFTER: Duration = Duration::from_millis(30);
 
+/// The same wait on standard error, which is not buffered: a line arrives in pieces written
+/// microseconds apart, and text left without a newline at the end of a cell must reach the
+/// kernel within the 30 ms it waits for a cell's last output.
+const STDERR_PARTIAL_AFTER: Duration = Duration::from_millis(10);
+
 /// How long a display waits for another MIME type of the same display.
 const DISPLAY_AFTER: Duration = Duration::from_millis(10);
 
@@ -104,7 +109,11 @@ fn relay(input: RawFd, output: RawFd, stream: Stream) {
         } else if pending.is_empty() || holds_marker(&pending) {
             -1
         } else {
-            PARTIAL_AFTER.as_millis() as libc::c_int
+            let after = match stream {
+                Stream::Stdout => PARTIAL_AFTER,
+                Stream::Stderr => STDERR_PARTIAL_AFTER,
+            };
+            after.as_millis() as libc::c_int
         };
         let mut poll_fd = libc::pollfd {
             fd: input,
