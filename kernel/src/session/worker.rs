@@ -237,7 +237,7 @@ impl Worker {
         if let Some(lock) = lock {
             std::fs::write(evcxr_dir.join("Cargo.lock"), lock)?;
         }
-        live.ctx.add_crate_path("ndarray", "dl_core::ndarray");
+        name_dl_core_crates(&mut live.ctx);
         live.ctx.add_type_paths(read_type_paths(&evcxr_dir));
         // dl-core and its prelude in one compile; apart only to tell which of them failed.
         let preload = format!("{}\nuse dl_core::prelude::*;", dep_command(&dl_core));
@@ -385,7 +385,7 @@ pub(super) fn build_template(
         .map_err(|e| anyhow!("first cell after dl-core failed: {e}"))?;
     // A tensor kept from one cell to the next: its type's names are found once here, not in
     // the first cell of every session that uses a tensor.
-    live.ctx.add_crate_path("ndarray", "dl_core::ndarray");
+    name_dl_core_crates(&mut live.ctx);
     for cell in TYPE_PATH_PROBES {
         if let Err(error) = live.ctx.execute(cell) {
             // Only a head start: a session learns the same paths itself.
@@ -398,6 +398,12 @@ pub(super) fn build_template(
         started.elapsed()
     );
     Ok(())
+}
+
+/// Tells evcxr how cells name the crates dl-core's types come from: ndarray's types (a tensor's)
+/// are reached through dl-core's re-export.
+fn name_dl_core_crates(ctx: &mut CommandContext) {
+    ctx.add_crate_path("ndarray", "dl_core::ndarray");
 }
 
 /// Cells whose variables have the types a session meets first (a tensor, a model), used in a

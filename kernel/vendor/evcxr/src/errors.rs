@@ -183,7 +183,8 @@ impl CompilationError {
             for child in children {
                 let child_origins = get_code_origins(child, code_block);
                 // dl-kernel patch: an error in the code that loads a variable keeps its own
-                // message, whose children say where to import a name from (variable_types.rs).
+                // message ("cannot find type `X`"), which names the type's name to qualify
+                // (variable_types.rs), rather than a child's help pointing at user code.
                 let loads_variable = code_origins
                     .iter()
                     .any(|k| matches!(k, CodeKind::LoadVariable { .. }));

@@ -524,26 +524,25 @@ impl EvalContext {
         let mut phases = PhaseDetailsBuilder::new();
         let code_out = state.apply(user_code.clone(), &code_info.nodes)?;
 
-        let mut outputs =
-            match self.run_statements(code_out, code_info, &mut state, &mut phases, callbacks) {
-                error @ Err(Error::SubprocessTerminated(_)) => {
-                    self.restart_child_process()?;
-                    return error;
+        let mut outputs = match self.run_statements(code_out, &mut state, &mut phases, callbacks) {
+            error @ Err(Error::SubprocessTerminated(_)) => {
+                self.restart_child_process()?;
+                return error;
+            }
+            Err(Error::CompilationErrors(mut errors)) => {
+                // dl-kernel patch: the type probes' warnings are not the reader's.
+                errors.retain(|error| variable_types::type_from_probe_warning(error).is_none());
+                let mut errors = state.apply_custom_errors(errors, &user_code, code_info);
+                // If we have any errors in user code then remove all errors that aren't from user
+                // code.
+                if errors.iter().any(|error| error.is_from_user_code()) {
+                    errors.retain(|error| error.is_from_user_code())
                 }
-                Err(Error::CompilationErrors(mut errors)) => {
-                    // dl-kernel patch: the type probes' warnings are not the reader's.
-                    errors.retain(|error| variable_types::type_from_probe_warning(error).is_none());
-                    let mut errors = state.apply_custom_errors(errors, &user_code, code_info);
-                    // If we have any errors in user code then remove all errors that aren't from user
-                    // code.
-                    if errors.iter().any(|error| error.is_from_user_code()) {
-                        errors.retain(|error| error.is_from_user_code())
-                    }
-                    return Err(Error::CompilationErrors(errors));
-                }
-                error @ Err(_) => return error,
-                Ok(x) => x,
-            };
+                return Err(Error::CompilationErrors(errors));
+            }
+            error @ Err(_) => return error,
+            Ok(x) => x,
+        };
 
         outputs.not_kept = std::mem::take(&mut state.not_kept);
         // Once, we reach here, our code has successfully executed, so we
@@ -735,15 +734,13 @@ impl EvalContext {
     fn run_statements(
         &mut self,
         mut user_code: CodeBlock,
-        code_info: &UserCodeInfo,
         state: &mut ContextState,
         phases: &mut PhaseDetailsBuilder,
         callbacks: &mut EvalCallbacks,
     ) -> Result<EvalOutputs, Error> {
-        self.write_cargo_toml(state)?;
         // dl-kernel patch: the types of new variables come from the compile below
         // (variable_types.rs), not from rust-analyzer beforehand.
-        let _ = code_info;
+        self.write_cargo_toml(state)?;
         // In some circumstances we may need a few tries before we get the code right. Note that
         // we'll generally give up sooner than this if there's nothing left that we think we can
         // fix. The limit is really to prevent retrying indefinitely in case our "fixing" of things

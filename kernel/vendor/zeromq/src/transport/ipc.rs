@@ -88,7 +88,7 @@ where
 {
     let wildcard: &Path = "*".as_ref();
     if path == wildcard {
-        // dl-kernel patch: an error instead of upstream's `todo!()` panic.
+        // dl-kernel patch: a wildcard path is refused with an error (upstream panicked here).
         return Err(crate::ZmqError::Other(
             "ipc transport: wildcard paths (ipc://*) are not supported",
         ));
