@@ -112,6 +112,7 @@
 
 #![warn(missing_docs)]
 
+pub mod autograd;
 pub mod data;
 pub mod display;
 pub mod error;

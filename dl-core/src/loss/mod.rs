@@ -53,6 +53,9 @@ impl Loss {
     /// The loss value for targets `y` and predictions `y_hat` (truth first).
     #[track_caller]
     pub fn compute(&self, y: &Tensor, y_hat: &Tensor) -> f32 {
+        if let Some((labels, scores)) = self.positions_as_rows(y, y_hat) {
+            return self.compute(&labels, &scores);
+        }
         match self {
             Loss::Mse => mse(y, y_hat),
             Loss::Mae => mae(y, y_hat),
@@ -72,6 +75,12 @@ impl Loss {
     /// The gradient `∂L/∂y_hat`.
     #[track_caller]
     pub fn gradient(&self, y: &Tensor, y_hat: &Tensor) -> Tensor {
+        if let Some((labels, scores)) = self.positions_as_rows(y, y_hat) {
+            let grad = self.gradient(&labels, &scores);
+            return grad
+                .into_shape_with_order(y_hat.raw_dim())
+                .expect("same length");
+        }
         match self {
             Loss::Mse => mse_grad(y, y_hat),
             Loss::Mae => mae_grad(y, y_hat),
@@ -86,6 +95,32 @@ impl Loss {
                 sparse_categorical_cross_entropy_with_logits_grad(y, y_hat)
             }
         }
+    }
+
+    /// A sparse loss over predictions `[n, t, .., k]` with labels `[n, t, ..]` (a class per
+    /// position, as a language model predicts one token per position) is the loss over
+    /// `n·t·…` rows: the labels as `[rows]`, the predictions as `[rows, k]`.
+    fn positions_as_rows(&self, y: &Tensor, y_hat: &Tensor) -> Option<(Tensor, Tensor)> {
+        let sparse = matches!(
+            self,
+            Loss::SparseCategoricalCrossEntropy | Loss::SparseCategoricalCrossEntropyWithLogits
+        );
+        let k = *y_hat.shape().last()?;
+        if !sparse || y_hat.ndim() <= 2 || y.len() * k != y_hat.len() {
+            return None;
+        }
+        let rows = y.len();
+        let labels = y
+            .as_standard_layout()
+            .into_owned()
+            .into_shape_with_order(vec![rows])
+            .ok()?;
+        let scores = y_hat
+            .as_standard_layout()
+            .into_owned()
+            .into_shape_with_order(vec![rows, k])
+            .ok()?;
+        Some((labels.into_dyn(), scores.into_dyn()))
     }
 
     /// True for the losses that take logits (no final Sigmoid/Softmax layer).

@@ -1,0 +1,282 @@
+//! Scaled dot-product attention, the heart of a Transformer, fused into one operation.
+//!
+//! For each batch and head, queries `Q`, keys `K` and values `V` are `[t, d]`:
+//!
+//! ```text
+//! S = Q Kᵀ / √d               scores: how well query i matches key j
+//! S_ij = −∞ for j > i          (causal: a position sees only itself and the past)
+//! P = softmax_rows(S)          attention weights, each row sums to 1
+//! O = P V                      each output is a weighted mean of the values
+//!
+//! ∂L/∂V = Pᵀ G     ∂L/∂P = G Vᵀ     ∂L/∂S = P ⊙ (∂L/∂P − rowsum(∂L/∂P ⊙ P)) / √d
+//! ∂L/∂Q = ∂L/∂S K                   ∂L/∂K = (∂L/∂S)ᵀ Q
+//! ```
+//!
+//! Written with autograd's own operations this is six nodes holding five `[t, t]` tensors per
+//! head; fused, it keeps only `P`, and the batch's heads run in parallel.
+
+use crate::autograd::Var;
+use crate::autograd::matmul::{batched_gemm, contiguous};
+use crate::ops::fast_math;
+use crate::ops::gemm::{Output, Stored};
+use crate::tensor::Tensor;
+use ndarray::IxDyn;
+use rayon::prelude::*;
+
+/// Which keys each query may see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Masking {
+    /// Every key (an encoder).
+    None,
+    /// Keys at or before the query's position (a decoder, a language model).
+    Causal,
+}
+
+/// `(batch of matrix pairs, t, d)` of `[.., t, d]` queries, keys and values.
+#[track_caller]
+fn geometry(q: &Var, k: &Var, v: &Var) -> (usize, usize, usize) {
+    let s = q.shape();
+    assert!(
+        s.len() >= 2 && k.shape() == s && v.shape() == s,
+        "attention: queries {:?}, keys {:?} and values {:?} must have one shape [.., t, d]",
+        s,
+        k.shape(),
+        v.shape()
+    );
+    let (t, d) = (s[s.len() - 2], s[s.len() - 1]);
+    (s[..s.len() - 2].iter().product(), t, d)
+}
+
+/// The attention weights `P` (`[.., t, t]`), each row a softmax over the visible keys.
+fn weights(
+    q: &[f32],
+    k: &[f32],
+    (pairs, t, d): (usize, usize, usize),
+    masking: Masking,
+) -> Vec<f32> {
+    let mut p = vec![0.0; pairs * t * t];
+    let scale = 1.0 / (d as f32).sqrt();
+    p.par_chunks_mut(t * t).enumerate().for_each(|(i, s)| {
+        let (qi, ki) = (
+            &q[i * t * d..(i + 1) * t * d],
+            &k[i * t * d..(i + 1) * t * d],
+        );
+        batched_gemm(
+            1,
+            (t, t, d),
+            qi,
+            Stored::AsIs,
+            ki,
+            Stored::Transposed,
+            s,
+            Output::Overwrite,
+        );
+        fast_math::with_best_simd(|| {
+            for (row, scores) in s.chunks_mut(t).enumerate() {
+                let visible = if masking == Masking::Causal {
+                    row + 1
+                } else {
+                    t
+                };
+                let max = scores[..visible]
+                    .iter()
+                    .fold(f32::NEG_INFINITY, |m, &v| m.max(v))
+                    * scale;
+                let mut sum = 0.0;
+                for v in &mut scores[..visible] {
+                    *v = fast_math::exp(*v * scale - max);
+                    sum += *v;
+                }
+                let inv = 1.0 / sum;
+                scores[..visible].iter_mut().for_each(|v| *v *= inv);
+                scores[visible..].fill(0.0);
+            }
+        });
+    });
+    p
+}
+
+/// The attention weights of queries against keys (`[.., t, t]`), to look at: what
+/// [`scaled_dot_product_attention`] averages the values with.
+pub fn attention_weights(q: &Tensor, k: &Tensor, masking: Masking) -> Tensor {
+    let (qv, kv) = (Var::constant(q.clone()), Var::constant(k.clone()));
+    let g = geometry(&qv, &kv, &kv);
+    let p = weights(&contiguous(q), &contiguous(k), g, masking);
+    let mut shape = q.shape().to_vec();
+    *shape.last_mut().expect("checked") = g.1;
+    Tensor::from_shape_vec(IxDyn(&shape), p).expect("weights shape")
+}
+
+/// `softmax(Q Kᵀ / √d) V` per batch and head, with an optional causal mask; `q`, `k`, `v`
+/// are `[.., t, d]`.
+///
+/// ```
+/// use dl_core::autograd::{Masking, Var, scaled_dot_product_attention};
+/// let q = Var::new(dl_core::init::normal(&[1, 3, 4], 0.0, 1.0));
+/// let v = Var::new(dl_core::init::normal(&[1, 3, 4], 0.0, 1.0));
+/// let out = scaled_dot_product_attention(&q, &q, &v, Masking::Causal);
+/// // The first position sees only itself: its output is its own value.
+/// let first = out.value().slice(ndarray::s![0, 0, ..]).to_owned();
+/// assert!(first.iter().zip(v.value().slice(ndarray::s![0, 0, ..])).all(|(a, b)| (a - b).abs() < 1e-6));
+/// ```
+#[track_caller]
+pub fn scaled_dot_product_attention(q: &Var, k: &Var, v: &Var, masking: Masking) -> Var {
+    let (pairs, t, d) = geometry(q, k, v);
+    let p = weights(
+        &contiguous(q.value()),
+        &contiguous(k.value()),
+        (pairs, t, d),
+        masking,
+    );
+    let values = contiguous(v.value());
+    let mut out = vec![0.0; pairs * t * d];
+    out.par_chunks_mut(t * d).enumerate().for_each(|(i, o)| {
+        batched_gemm(
+            1,
+            (t, d, t),
+            &p[i * t * t..(i + 1) * t * t],
+            Stored::AsIs,
+            &values[i * t * d..(i + 1) * t * d],
+            Stored::AsIs,
+            o,
+            Output::Overwrite,
+        );
+    });
+    let value = Tensor::from_shape_vec(IxDyn(q.shape()), out).expect("query shape");
+    let scale = 1.0 / (d as f32).sqrt();
+    Var::from_op(
+        "attention",
+        value,
+        &[q, k, v],
+        Box::new(move |g, inputs, _| {
+            let g = contiguous(g);
+            let (q, k, v) = (
+                contiguous(inputs[0].value()),
+                contiguous(inputs[1].value()),
+                contiguous(inputs[2].value()),
+            );
+            let (mut dq, mut dk, mut dv) = (
+                vec![0.0; pairs * t * d],
+                vec![0.0; pairs * t * d],
+                vec![0.0; pairs * t * d],
+            );
+            dq.par_chunks_mut(t * d)
+                .zip(dk.par_chunks_mut(t * d))
+                .zip(dv.par_chunks_mut(t * d))
+                .enumerate()
+                .for_each(|(i, ((dq, dk), dv))| {
+                    let at = |x: &[f32]| x[i * t * d..(i + 1) * t * d].to_vec();
+                    let (gi, qi, ki, vi) = (at(&g), at(&q), at(&k), at(&v));
+                    let pi = &p[i * t * t..(i + 1) * t * t];
+                    // ∂L/∂V = Pᵀ G
+                    batched_gemm(
+                        1,
+                        (t, d, t),
+                        pi,
+                        Stored::Transposed,
+                        &gi,
+                        Stored::AsIs,
+                        dv,
+                        Output::Overwrite,
+                    );
+                    // ∂L/∂P = G Vᵀ, then ∂L/∂S row by row (in place)
+                    let mut ds = vec![0.0; t * t];
+                    batched_gemm(
+                        1,
+                        (t, t, d),
+                        &gi,
+                        Stored::AsIs,
+                        &vi,
+                        Stored::Transposed,
+                        &mut ds,
+                        Output::Overwrite,
+                    );
+                    for (dp, p) in ds.chunks_mut(t).zip(pi.chunks(t)) {
+                        let dot: f32 = dp.iter().zip(p).map(|(a, b)| a * b).sum();
+                        dp.iter_mut()
+                            .zip(p)
+                            .for_each(|(dp, p)| *dp = p * (*dp - dot) * scale);
+                    }
+                    // ∂L/∂Q = ∂L/∂S K,  ∂L/∂K = (∂L/∂S)ᵀ Q
+                    batched_gemm(
+                        1,
+                        (t, d, t),
+                        &ds,
+                        Stored::AsIs,
+                        &ki,
+                        Stored::AsIs,
+                        dq,
+                        Output::Overwrite,
+                    );
+                    batched_gemm(
+                        1,
+                        (t, d, t),
+                        &ds,
+                        Stored::Transposed,
+                        &qi,
+                        Stored::AsIs,
+                        dk,
+                        Output::Overwrite,
+                    );
+                });
+            let shape = IxDyn(inputs[0].shape());
+            let tensor =
+                |x: Vec<f32>| Some(Tensor::from_shape_vec(shape.clone(), x).expect("input shape"));
+            vec![tensor(dq), tensor(dk), tensor(dv)]
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::autograd::{causal_mask, check_gradients};
+    use crate::init::uniform;
+
+    /// The same attention from autograd's small operations: what the fused one must equal.
+    fn unfused(q: &Var, k: &Var, v: &Var, masking: Masking) -> Var {
+        let d = *q.shape().last().unwrap() as f32;
+        let mut s = q.matmul(&k.transpose()).scale(1.0 / d.sqrt());
+        if masking == Masking::Causal {
+            s = s.masked_fill(&causal_mask(q.shape()[q.shape().len() - 2]), -1e9);
+        }
+        s.softmax(s.shape().len() - 1).matmul(v)
+    }
+
+    #[test]
+    fn fused_attention_equals_the_unfused_graph_and_its_gradients_check() {
+        crate::seed(12);
+        let shape = [2, 2, 5, 3];
+        let (q, k, v) = (
+            uniform(&shape, -1.0, 1.0),
+            uniform(&shape, -1.0, 1.0),
+            uniform(&shape, -1.0, 1.0),
+        );
+        let r = uniform(&shape, -1.0, 1.0);
+        for masking in [Masking::None, Masking::Causal] {
+            let vars = [q.clone(), k.clone(), v.clone()].map(Var::new);
+            let fused = scaled_dot_product_attention(&vars[0], &vars[1], &vars[2], masking);
+            let reference = unfused(&vars[0], &vars[1], &vars[2], masking);
+            assert!(
+                fused
+                    .value()
+                    .iter()
+                    .zip(reference.value())
+                    .all(|(a, b)| (a - b).abs() < 1e-5)
+            );
+            check_gradients(
+                |v| {
+                    scaled_dot_product_attention(&v[0], &v[1], &v[2], masking)
+                        .mul(&v[3])
+                        .sum()
+                },
+                &[q.clone(), k.clone(), v.clone(), r.clone()],
+            )
+            .assert_within(1e-2);
+        }
+        let p = attention_weights(&q, &k, Masking::Causal);
+        assert_eq!(p.shape(), &[2, 2, 5, 5]);
+        assert_eq!(p[[0, 0, 0, 1]], 0.0);
+        assert!((p.sum_axis(ndarray::Axis(3)).mapv(|s| (s - 1.0).abs()).sum()) < 1e-4);
+    }
+}
