@@ -21,14 +21,17 @@
 //!
 //! ## Design decisions
 //!
-//! - **Per-layer forward and backward, not a tape-based autograd.** Every layer implements
-//!   [`nn::Layer`]: `forward` caches what it needs, `backward` takes `∂L/∂y`, *accumulates*
-//!   the gradients of its named [`nn::Parameter`]s and returns `∂L/∂x` (the input gradient that
-//!   saliency maps use). This is the structure the book draws on the blackboard, each
-//!   derivative is written out next to its formula, big operations (GEMM, convolution, RNN
-//!   cells) get fused hand-written kernels, and nothing is generic: a notebook cell compiles
-//!   fast. A public numeric [`gradcheck`] verifies every backward pass against central
-//!   differences.
+//! - **Per-layer forward and backward first, autograd beside them.** Every built-in layer
+//!   implements [`nn::Layer`]: `forward` caches what it needs, `backward` takes `∂L/∂y`,
+//!   *accumulates* the gradients of its named [`nn::Parameter`]s and returns `∂L/∂x` (the
+//!   input gradient that saliency maps use). This is the structure the book draws on the
+//!   blackboard, each derivative is written out next to its formula, and big operations
+//!   (GEMM, convolution, RNN cells) get fused hand-written kernels. Beside them,
+//!   [`autograd`] derives gradients (a [`autograd::Var`] records each operation; `backward`
+//!   applies the chain rule), so a layer of your own is a forward pass only
+//!   ([`nn::Module`], made a layer by [`nn::Autograd`]), and the two compose both ways. A
+//!   public numeric [`gradcheck`] verifies every backward pass, written or derived, against
+//!   central differences.
 //! - **Keras-shaped surface.** [`nn::Sequential`] with `compile` / `fit` / `evaluate` /
 //!   `predict` returning a [`train::History`], because the book's code is Keras.
 //!   Parameters are named (`dense_1.weight`) for summaries, saving and teaching.
@@ -105,6 +108,7 @@
 //! | [`plot`] | figures rendered to PNG and SVG, shown inline or saved |
 //! | [`display`], [`interrupt`] | the kernel protocol: rich output and cooperative interrupt |
 //! | [`io`] | save and load models |
+//! | [`autograd`] | reverse-mode automatic differentiation: `Var`, its operations, `backward` |
 //! | [`gradcheck`] | numeric gradient checking |
 //! | [`ops`] | fast kernels: GEMM, im2col convolution, pooling, vectorised exp/sigmoid/tanh |
 //! | [`guide`] | dl-core for Keras, PyTorch and NumPy users |
@@ -185,7 +189,10 @@ pub mod prelude {
     pub use crate::nn::recurrent::{Gru, Lstm, SimpleRnn};
     pub use crate::nn::regularization::*;
     pub use crate::nn::reshape::*;
-    pub use crate::nn::{Layer, LayerConfig, Mode, Parameter, Sequential, clip_grad_norm};
+    pub use crate::autograd::{self, Var};
+    pub use crate::nn::{
+        Autograd, Layer, LayerConfig, Mode, Module, Parameter, Sequential, Tape, clip_grad_norm,
+    };
     pub use crate::optim::{Adam, LrSchedule, Momentum, Optimizer, Sgd};
     pub use crate::plot::Figure;
     pub use crate::seed;

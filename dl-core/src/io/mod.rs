@@ -101,6 +101,14 @@ impl Sequential {
     pub fn load(path: impl AsRef<Path>) -> Result<Sequential> {
         let path = path.as_ref();
         let saved = read_saved(path)?;
+        if let Some(own) = saved.layers.iter().find(|l| matches!(l.config, LayerConfig::Module { .. })) {
+            return Err(DlError::Architecture(format!(
+                "{}: layer {} is a layer of your own ({}); build the model in code as before and call model.load_weights(path)",
+                path.display(),
+                own.name,
+                serde_json::to_string(&own.config).unwrap_or_default()
+            )));
+        }
         let mut model = Sequential::new();
         for layer in &saved.layers {
             model.push(layer.config.build());
@@ -139,6 +147,15 @@ impl Sequential {
         let names: Vec<String> = self.layer_names().iter().map(|s| s.to_string()).collect();
         // Check everything first, so a failed load leaves the model unchanged.
         for ((layer, name), s) in self.layers().iter().zip(&names).zip(&saved.layers) {
+            let config = layer.config();
+            if matches!(config, LayerConfig::Module { .. }) && config != s.config {
+                return Err(DlError::Architecture(format!(
+                    "layer {name}: the model's layer is {}, {} saved {}",
+                    serde_json::to_string(&config).unwrap_or_default(),
+                    path.display(),
+                    serde_json::to_string(&s.config).unwrap_or_default()
+                )));
+            }
             let params = layer.parameters();
             if params.len() != s.parameters.len() {
                 return Err(DlError::Architecture(format!(

@@ -130,6 +130,15 @@ pub enum LayerConfig {
         /// Output every step's state.
         return_sequences: bool,
     },
+    /// A layer of your own ([`crate::nn::Module`]): its kind name and settings. A file with
+    /// one is loaded into a model built by your code, with `load_weights`.
+    Module {
+        /// [`crate::nn::Module::name`].
+        kind: String,
+        /// [`crate::nn::Module::settings`].
+        #[serde(default)]
+        settings: serde_json::Value,
+    },
     /// [`Gru`].
     Gru {
         /// Input features per step.
@@ -143,8 +152,15 @@ pub enum LayerConfig {
 
 impl LayerConfig {
     /// Builds a fresh layer (new random weights) from this description.
+    ///
+    /// **Panics** for [`LayerConfig::Module`]: only the code that defines a layer of your own
+    /// can build it (build the model, then `load_weights`).
+    #[track_caller]
     pub fn build(&self) -> Box<dyn Layer> {
         match *self {
+            LayerConfig::Module { ref kind, .. } => panic!(
+                "LayerConfig::build: {kind:?} is a layer of your own; build the model in code and call load_weights"
+            ),
             LayerConfig::Dense {
                 in_features,
                 out_features,

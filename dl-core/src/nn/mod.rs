@@ -14,6 +14,9 @@
 //! | [`regularization`] | [`Dropout`] |
 //! | [`reshape`] | [`Flatten`] |
 //!
+//! A layer of your own needs only its forward pass: a [`Module`], made a layer by
+//! [`Autograd`], gets its backward from [`crate::autograd`].
+//!
 //! ## Conventions every layer follows
 //!
 //! - **Layouts**, batch first: dense `[n, features]` (a [`Dense`] applies to the last axis of
@@ -51,6 +54,7 @@ pub mod conv;
 pub mod dense;
 mod layer;
 mod layer_config;
+mod module;
 pub mod norm;
 pub mod recurrent;
 pub mod regularization;
@@ -70,4 +74,5 @@ pub use clip_grad_norm::clip_grad_norm;
 pub use layer::{Layer, Mode, Parameter};
 pub use layer::{assert_grad_output_shape, cached};
 pub use layer_config::LayerConfig;
+pub use module::{Autograd, Module, Tape};
 pub use sequential::Sequential;
