@@ -101,12 +101,12 @@ impl Sequential {
     pub fn load(path: impl AsRef<Path>) -> Result<Sequential> {
         let path = path.as_ref();
         let saved = read_saved(path)?;
-        if let Some(own) = saved.layers.iter().find(|l| matches!(l.config, LayerConfig::Module { .. })) {
+        if let Some((layer, own)) = saved.layers.iter().find_map(|l| Some((l, l.config.own_layer()?))) {
             return Err(DlError::Architecture(format!(
-                "{}: layer {} is a layer of your own ({}); build the model in code as before and call model.load_weights(path)",
+                "{}: layer {} is (or holds) a layer of your own ({}); build the model in code as before and call model.load_weights(path)",
                 path.display(),
-                own.name,
-                serde_json::to_string(&own.config).unwrap_or_default()
+                layer.name,
+                serde_json::to_string(own).unwrap_or_default()
             )));
         }
         let mut model = Sequential::new();
@@ -148,7 +148,7 @@ impl Sequential {
         // Check everything first, so a failed load leaves the model unchanged.
         for ((layer, name), s) in self.layers().iter().zip(&names).zip(&saved.layers) {
             let config = layer.config();
-            if matches!(config, LayerConfig::Module { .. }) && config != s.config {
+            if config.own_layer().is_some() && config != s.config {
                 return Err(DlError::Architecture(format!(
                     "layer {name}: the model's layer is {}, {} saved {}",
                     serde_json::to_string(&config).unwrap_or_default(),

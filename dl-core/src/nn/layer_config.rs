@@ -139,6 +139,11 @@ pub enum LayerConfig {
         #[serde(default)]
         settings: serde_json::Value,
     },
+    /// A whole [`crate::nn::Sequential`] used as one layer.
+    Sequential {
+        /// Its layers' descriptions, in order.
+        layers: Vec<LayerConfig>,
+    },
     /// [`Gru`].
     Gru {
         /// Input features per step.
@@ -151,6 +156,16 @@ pub enum LayerConfig {
 }
 
 impl LayerConfig {
+    /// A layer of your own ([`LayerConfig::Module`]) in this description, if there is one
+    /// (inside a nested model too).
+    pub fn own_layer(&self) -> Option<&LayerConfig> {
+        match self {
+            LayerConfig::Module { .. } => Some(self),
+            LayerConfig::Sequential { layers } => layers.iter().find_map(|l| l.own_layer()),
+            _ => None,
+        }
+    }
+
     /// Builds a fresh layer (new random weights) from this description.
     ///
     /// **Panics** for [`LayerConfig::Module`]: only the code that defines a layer of your own
@@ -161,6 +176,13 @@ impl LayerConfig {
             LayerConfig::Module { ref kind, .. } => panic!(
                 "LayerConfig::build: {kind:?} is a layer of your own; build the model in code and call load_weights"
             ),
+            LayerConfig::Sequential { ref layers } => {
+                let mut model = crate::nn::Sequential::new();
+                for layer in layers {
+                    model.push(layer.build());
+                }
+                Box::new(model)
+            }
             LayerConfig::Dense {
                 in_features,
                 out_features,

@@ -60,6 +60,7 @@ pub mod recurrent;
 pub mod regularization;
 pub mod reshape;
 mod sequential;
+mod sequential_layer;
 
 // Every family's layers, as `nn::Dense`, `nn::Relu`, ... (and in the prelude).
 pub use activation::*;

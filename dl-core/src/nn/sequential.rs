@@ -27,6 +27,8 @@ use crate::tensor::Tensor;
 pub struct Sequential {
     pub(crate) layers: Vec<Box<dyn Layer>>,
     names: Vec<String>,
+    /// Per layer: frozen layers are not updated by training.
+    frozen: Vec<bool>,
     pub(crate) compiled: Option<crate::train::Compiled>,
 }
 
@@ -50,6 +52,7 @@ impl Sequential {
         Sequential {
             layers: Vec::new(),
             names: Vec::new(),
+            frozen: Vec::new(),
             compiled: None,
         }
     }
@@ -80,6 +83,97 @@ impl Sequential {
         };
         self.names.push(name);
         self.layers.push(layer);
+        self.frozen.push(false);
+    }
+
+    /// Freezes the layer called `name`: training leaves its parameters as they are (their
+    /// gradients are not used), as Keras' `layer.trainable = False`. A frozen part at the
+    /// bottom of a model is not even back-propagated through.
+    ///
+    /// **Panics** if no layer has that name (the message lists the names).
+    ///
+    /// ```
+    /// use dl_core::prelude::*;
+    /// seed(0);
+    /// let mut model = Sequential::new().add(Dense::new(2, 4)).add(Relu::new()).add(Dense::new(4, 1));
+    /// model.freeze("dense");
+    /// let before = model.layers()[0].parameters()[0].value.clone();
+    /// model.compile(Sgd::new(0.1), Loss::Mse, &[]);
+    /// let x = init::normal(&[16, 2], 0.0, 1.0);
+    /// model.fit(&x, &x.sum_axis(Axis(1)).insert_axis(Axis(1)), FitOptions::new().epochs(2).verbose(false));
+    /// assert_eq!(model.layers()[0].parameters()[0].value, before); // frozen
+    /// assert_eq!(model.num_trainable_parameters(), 4 + 1);
+    /// ```
+    #[track_caller]
+    pub fn freeze(&mut self, name: &str) {
+        let i = self.index_of(name);
+        self.frozen[i] = true;
+    }
+
+    /// Makes a frozen layer trainable again.
+    #[track_caller]
+    pub fn unfreeze(&mut self, name: &str) {
+        let i = self.index_of(name);
+        self.frozen[i] = false;
+    }
+
+    /// True if the layer called `name` is frozen.
+    #[track_caller]
+    pub fn is_frozen(&self, name: &str) -> bool {
+        self.frozen[self.index_of(name)]
+    }
+
+    #[track_caller]
+    fn index_of(&self, name: &str) -> usize {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or_else(|| panic!("no layer called {name:?}; the layers are {:?}", self.names))
+    }
+
+    /// The parameters training updates (those of layers that are not frozen), mutably.
+    pub(crate) fn trainable_parameters_mut(&mut self) -> Vec<&mut Parameter> {
+        self.layers
+            .iter_mut()
+            .zip(&self.frozen)
+            .filter(|(_, frozen)| !**frozen)
+            .flat_map(|(l, _)| l.parameters_mut())
+            .collect()
+    }
+
+    /// Number of scalars training updates.
+    pub fn num_trainable_parameters(&self) -> usize {
+        self.layers
+            .iter()
+            .zip(&self.frozen)
+            .filter(|(_, frozen)| !**frozen)
+            .flat_map(|(l, _)| l.parameters())
+            .map(|p| p.len())
+            .sum()
+    }
+
+    /// Splits the model in two at layer `at`: `self` keeps the layers before it, the
+    /// returned model has the rest (trained weights and frozen marks included), like
+    /// `Vec::split_off`. How a trained part is reused in a new model.
+    ///
+    /// ```
+    /// use dl_core::prelude::*;
+    /// let mut model = Sequential::new().add(Dense::new(4, 2)).add(Relu::new()).add(Dense::new(2, 4));
+    /// let decoder = model.split_off(2);
+    /// assert_eq!(model.layer_names(), vec!["dense", "relu"]);
+    /// assert_eq!(decoder.layer_names(), vec!["dense"]);
+    /// ```
+    #[track_caller]
+    pub fn split_off(&mut self, at: usize) -> Sequential {
+        assert!(at <= self.len(), "split_off: at {at} of a model with {} layers", self.len());
+        let mut rest = Sequential::new();
+        let frozen = self.frozen.split_off(at);
+        self.names.truncate(at);
+        for (layer, frozen) in self.layers.split_off(at).into_iter().zip(frozen) {
+            rest.push(layer);
+            *rest.frozen.last_mut().expect("just pushed") = frozen;
+        }
+        rest
     }
 
     /// The layers, in order.
@@ -148,7 +242,12 @@ impl Sequential {
     /// [`Layer::backward_parameters`]).
     #[track_caller]
     pub fn backward_parameters(&mut self, grad_output: &Tensor) {
-        let Some((first, rest)) = self.layers.split_first_mut() else {
+        // Layers below the lowest trainable one need no gradient at all.
+        let Some(lowest) = self.frozen.iter().position(|frozen| !frozen) else {
+            return;
+        };
+        let (_, trained) = self.layers.split_at_mut(lowest);
+        let Some((first, rest)) = trained.split_first_mut() else {
             return;
         };
         let mut g = grad_output.clone();

@@ -214,19 +214,16 @@ impl Sequential {
     /// The compiled optimiser's step on every parameter, after clipping the gradients' global
     /// norm to `clip_grad_norm` if set.
     fn optimizer_step(&mut self, clip_grad_norm: Option<f32>) {
-        let compiled = self
+        let mut compiled = self
             .compiled
-            .as_mut()
+            .take()
             .expect("fit checked that the model is compiled");
-        let mut parameters: Vec<_> = self
-            .layers
-            .iter_mut()
-            .flat_map(|l| l.parameters_mut())
-            .collect();
+        let mut parameters = self.trainable_parameters_mut();
         if let Some(max_norm) = clip_grad_norm {
             crate::nn::clip_grad_norm(&mut parameters, max_norm);
         }
         compiled.optimizer.step(&mut parameters);
+        self.compiled = Some(compiled);
     }
 
     /// The compiled state; **panics** naming `op` if the model is not compiled.
