@@ -172,6 +172,7 @@ pub use tensor::Tensor;
 /// plot::decision_boundary("boundary", &x_test, &y_pred, |g| model.predict(g).mapv(|z| (z > 0.0) as u8 as f32)).show();
 /// ```
 pub mod prelude {
+    pub use crate::autograd::{self, Var};
     pub use crate::data::{
         BatchIterator, CharVocab, Color, MinMaxScaler, Standardizer, Table, one_hot, read_csv,
         read_image, read_mnist, read_text, resize_image, sliding_windows, train_test_split,
@@ -189,7 +190,6 @@ pub mod prelude {
     pub use crate::nn::recurrent::{Gru, Lstm, SimpleRnn};
     pub use crate::nn::regularization::*;
     pub use crate::nn::reshape::*;
-    pub use crate::autograd::{self, Var};
     pub use crate::nn::{
         Autograd, Layer, LayerConfig, Mode, Module, Parameter, Sequential, Tape, clip_grad_norm,
     };

@@ -72,6 +72,22 @@ fn broadcast_shape(op: &str, a: &[usize], b: &[usize]) -> Vec<usize> {
 /// `f(a, b)` element by element, both broadcast to their common shape.
 #[track_caller]
 fn zip_broadcast(op: &str, a: &Tensor, b: &Tensor, f: impl Fn(f32, f32) -> f32) -> Tensor {
+    // The common cases on plain slices: equal shapes, and a vector added to every row.
+    if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
+        let rowwise =
+            b.ndim() == 1 && a.ndim() >= 1 && a.shape().last() == b.shape().last() && !y.is_empty();
+        if a.shape() == b.shape() || rowwise {
+            let mut out = a.to_owned();
+            let o = out.as_slice_mut().expect("owned copy of a slice");
+            debug_assert_eq!(o.len(), x.len());
+            for chunk in o.chunks_mut(y.len()) {
+                for (o, &y) in chunk.iter_mut().zip(y) {
+                    *o = f(*o, y);
+                }
+            }
+            return out;
+        }
+    }
     let shape = broadcast_shape(op, a.shape(), b.shape());
     let a = a
         .broadcast(IxDyn(&shape))

@@ -94,7 +94,7 @@ impl Var {
 
     /// `max(x, 0)`.
     pub fn relu(&self) -> Var {
-        let value = self.value().mapv(|v| v.max(0.0));
+        let value = map(self.value(), |v| v.max(0.0));
         Var::from_op(
             "relu",
             value,

@@ -18,6 +18,7 @@
 
 use crate::tensor::Tensor;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Turns `∂L/∂output` into `∂L/∂input` for each input (`None` for an input that needs none).
@@ -32,7 +33,9 @@ struct Node {
     op: &'static str,
     inputs: Vec<Var>,
     backward: Option<BackwardFn>,
-    requires_grad: bool,
+    /// Fixed for a computed node; a leaf's may be switched off before backward
+    /// ([`Var::stop_gradient`]).
+    requires_grad: AtomicBool,
     /// What a leaf has received from `backward` calls (accumulated, as in PyTorch).
     grad: Mutex<Option<Tensor>>,
 }
@@ -97,7 +100,7 @@ impl Var {
             op: "leaf",
             inputs: Vec::new(),
             backward: None,
-            requires_grad,
+            requires_grad: AtomicBool::new(requires_grad),
             grad: Mutex::new(None),
         }))
     }
@@ -120,7 +123,7 @@ impl Var {
                 Vec::new()
             },
             backward: requires_grad.then_some(backward),
-            requires_grad,
+            requires_grad: AtomicBool::new(requires_grad),
             grad: Mutex::new(None),
         }))
     }
@@ -151,7 +154,21 @@ impl Var {
     /// True if a gradient flows to this variable (a leaf made by [`Var::new`], or anything
     /// computed from one).
     pub fn requires_grad(&self) -> bool {
-        self.0.requires_grad
+        self.0.requires_grad.load(Ordering::Relaxed)
+    }
+
+    /// From now on no gradient is wanted for this leaf: the next `backward` neither
+    /// computes nor keeps it (a model's input, whose gradient training never reads).
+    ///
+    /// **Panics** for a computed variable (use [`Var::detach`] before computing with it).
+    #[track_caller]
+    pub fn stop_gradient(&self) {
+        assert!(
+            self.0.backward.is_none() && self.0.inputs.is_empty(),
+            "stop_gradient: {} is not a leaf",
+            self.0.op
+        );
+        self.0.requires_grad.store(false, Ordering::Relaxed);
     }
 
     /// The operation that made this variable (`"leaf"` for a leaf).

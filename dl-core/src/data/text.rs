@@ -106,6 +106,46 @@ impl CharVocab {
     }
 }
 
+impl CharVocab {
+    /// Windows of `seq_len` ids and, for each position, the id that follows it (the targets
+    /// of a language model that predicts every next character, such as a GPT): `x [n, t]`,
+    /// `y [n, t]` with `y[i, j] = x[i, j + 1]` (and the character after the window last).
+    ///
+    /// ```
+    /// use dl_core::data::CharVocab;
+    /// let v = CharVocab::from_text("abcabc");
+    /// let (x, y) = v.next_char_windows("abcabc", 3, 3);
+    /// assert_eq!(x.shape(), &[1, 3]);
+    /// assert_eq!(x.as_slice().unwrap(), &[0.0, 1.0, 2.0]); // a b c
+    /// assert_eq!(y.as_slice().unwrap(), &[1.0, 2.0, 0.0]); // b c a
+    /// ```
+    #[track_caller]
+    pub fn next_char_windows(&self, text: &str, seq_len: usize, step: usize) -> (Tensor, Tensor) {
+        let ids = self.encode(text);
+        let step = step.max(1);
+        assert!(
+            seq_len >= 1 && ids.len() > seq_len,
+            "CharVocab::next_char_windows: a text of {} characters is too short for seq_len {seq_len}",
+            ids.len()
+        );
+        let starts: Vec<usize> = (0..ids.len() - seq_len).step_by(step).collect();
+        let window = |offset: usize| -> Vec<f32> {
+            starts
+                .iter()
+                .flat_map(|&s| {
+                    ids[s + offset..s + offset + seq_len]
+                        .iter()
+                        .map(|&i| i as f32)
+                })
+                .collect()
+        };
+        (
+            from_vec(&[starts.len(), seq_len], window(0)),
+            from_vec(&[starts.len(), seq_len], window(1)),
+        )
+    }
+}
+
 /// Reads a UTF-8 text file (such as `data/text/shakespeare_7plays.txt`).
 ///
 /// ```

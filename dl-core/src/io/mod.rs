@@ -101,7 +101,11 @@ impl Sequential {
     pub fn load(path: impl AsRef<Path>) -> Result<Sequential> {
         let path = path.as_ref();
         let saved = read_saved(path)?;
-        if let Some((layer, own)) = saved.layers.iter().find_map(|l| Some((l, l.config.own_layer()?))) {
+        if let Some((layer, own)) = saved
+            .layers
+            .iter()
+            .find_map(|l| Some((l, l.config.own_layer()?)))
+        {
             return Err(DlError::Architecture(format!(
                 "{}: layer {} is (or holds) a layer of your own ({}); build the model in code as before and call model.load_weights(path)",
                 path.display(),

@@ -1,10 +1,15 @@
-//! The book's classical models as first-class types.
+//! The book's models as first-class types: the classical ones, and a small GPT with its
+//! sampling.
 
+mod gpt;
 mod linear_regression;
 mod logistic_regression;
+mod sampling;
 
+pub use gpt::{Gpt, GptConfig};
 pub use linear_regression::LinearRegression;
 pub use logistic_regression::LogisticRegression;
+pub use sampling::Sampling;
 
 use crate::tensor::Tensor;
 use ndarray::Array2;

@@ -13,6 +13,7 @@
 //! | [`norm`] | [`BatchNorm`] |
 //! | [`regularization`] | [`Dropout`] |
 //! | [`reshape`] | [`Flatten`] |
+//! | [`attention`] | [`attention::LayerNorm`], [`attention::MultiHeadAttention`], [`attention::TokenAndPosition`], [`attention::TransformerBlock`] (modules) |
 //!
 //! A layer of your own needs only its forward pass: a [`Module`], made a layer by
 //! [`Autograd`], gets its backward from [`crate::autograd`].
@@ -49,6 +50,7 @@
 //! give it no parameters and an output of its input's shape.
 
 pub mod activation;
+pub mod attention;
 mod clip_grad_norm;
 pub mod conv;
 pub mod dense;

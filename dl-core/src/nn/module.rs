@@ -80,12 +80,19 @@ impl<'a> Tape<'a> {
     /// A tape whose variables collect gradients (training).
     pub fn tracking(parameters: Vec<&'a Parameter>) -> Tape<'a> {
         let leaves = RefCell::new(vec![None; parameters.len()]);
-        Tape { parameters, leaves, tracking: true }
+        Tape {
+            parameters,
+            leaves,
+            tracking: true,
+        }
     }
 
     /// A tape whose variables are constants (inference: no graph is recorded).
     pub fn constant(parameters: Vec<&'a Parameter>) -> Tape<'a> {
-        Tape { tracking: false, ..Tape::tracking(parameters) }
+        Tape {
+            tracking: false,
+            ..Tape::tracking(parameters)
+        }
     }
 
     /// The variable of `parameter`, which must be one the tape was made with.
@@ -94,7 +101,11 @@ impl<'a> Tape<'a> {
     /// forgot to list: it would be neither trained nor saved).
     #[track_caller]
     pub fn param(&self, parameter: &Parameter) -> Var {
-        let Some(i) = self.parameters.iter().position(|p| std::ptr::eq(*p, parameter)) else {
+        let Some(i) = self
+            .parameters
+            .iter()
+            .position(|p| std::ptr::eq(*p, parameter))
+        else {
             panic!(
                 "Tape::param: parameter {:?} (shape {:?}) is not in the module's parameters(); list it there so it is trained and saved",
                 parameter.name,
@@ -104,14 +115,22 @@ impl<'a> Tape<'a> {
         self.leaves.borrow_mut()[i]
             .get_or_insert_with(|| {
                 let value = parameter.value.clone();
-                if self.tracking { Var::new(value) } else { Var::constant(value) }
+                if self.tracking {
+                    Var::new(value)
+                } else {
+                    Var::constant(value)
+                }
             })
             .clone()
     }
 
     /// Each parameter's gradient from this pass (zeros for one the pass did not use).
     fn gradients(&self) -> Vec<Option<Tensor>> {
-        self.leaves.borrow().iter().map(|leaf| leaf.as_ref().and_then(|l| l.grad())).collect()
+        self.leaves
+            .borrow()
+            .iter()
+            .map(|leaf| leaf.as_ref().and_then(|l| l.grad()))
+            .collect()
     }
 }
 
@@ -153,26 +172,56 @@ impl<M: Module> Layer for Autograd<M> {
         let output = self.module.forward(&x, &tape, mode);
         let leaves = tape.leaves.borrow().clone();
         let value = output.value().clone();
-        self.pass = Some(Pass { input: x, output, leaves });
+        self.pass = Some(Pass {
+            input: x,
+            output,
+            leaves,
+        });
         value
     }
 
     fn infer(&self, input: &Tensor) -> Tensor {
         let tape = Tape::constant(self.module.parameters());
-        self.module.forward(&Var::constant(input.clone()), &tape, Mode::Eval).value().clone()
+        self.module
+            .forward(&Var::constant(input.clone()), &tape, Mode::Eval)
+            .value()
+            .clone()
     }
 
     fn backward(&mut self, grad_output: &Tensor) -> Tensor {
-        let pass = self.pass.take().unwrap_or_else(|| panic!("{}: backward called before forward", self.module.name()));
+        let pass = self
+            .pass
+            .take()
+            .unwrap_or_else(|| panic!("{}: backward called before forward", self.module.name()));
         crate::nn::assert_grad_output_shape(self.module.name(), grad_output, pass.output.shape());
         pass.output.backward_with(grad_output.clone());
-        let tape = Tape { parameters: Vec::new(), leaves: RefCell::new(pass.leaves), tracking: true };
-        for (p, g) in self.module.parameters_mut().into_iter().zip(tape.gradients()) {
+        let tape = Tape {
+            parameters: Vec::new(),
+            leaves: RefCell::new(pass.leaves),
+            tracking: true,
+        };
+        for (p, g) in self
+            .module
+            .parameters_mut()
+            .into_iter()
+            .zip(tape.gradients())
+        {
             if let Some(g) = g {
                 p.grad += &g;
             }
         }
-        pass.input.grad().unwrap_or_else(|| Tensor::zeros(pass.input.value().raw_dim()))
+        pass.input
+            .grad()
+            .unwrap_or_else(|| Tensor::zeros(pass.input.value().raw_dim()))
+    }
+
+    /// Training reads no input gradient: the input's leaf is told so before backward, and
+    /// the operations that use it skip computing it (the first matrix product's `G Wᵀ`).
+    fn backward_parameters(&mut self, grad_output: &Tensor) {
+        if let Some(pass) = &self.pass {
+            pass.input.stop_gradient();
+        }
+        self.backward(grad_output);
     }
 
     fn parameters(&self) -> Vec<&Parameter> {
@@ -185,11 +234,16 @@ impl<M: Module> Layer for Autograd<M> {
 
     /// Found by running the module on zeros of that shape.
     fn output_shape(&self, input_shape: &[usize]) -> Vec<usize> {
-        self.infer(&Tensor::zeros(ndarray::IxDyn(input_shape))).shape().to_vec()
+        self.infer(&Tensor::zeros(ndarray::IxDyn(input_shape)))
+            .shape()
+            .to_vec()
     }
 
     fn config(&self) -> LayerConfig {
-        LayerConfig::Module { kind: self.module.name().to_string(), settings: self.module.settings() }
+        LayerConfig::Module {
+            kind: self.module.name().to_string(),
+            settings: self.module.settings(),
+        }
     }
 
     fn name(&self) -> &str {
@@ -253,7 +307,9 @@ mod tests {
                 "forgetful"
             }
         }
-        let layer = Autograd::new(Forgetful { weight: Parameter::new("weight", crate::tensor::zeros(&[2, 2])) });
+        let layer = Autograd::new(Forgetful {
+            weight: Parameter::new("weight", crate::tensor::zeros(&[2, 2])),
+        });
         layer.infer(&crate::tensor::zeros(&[1, 2]));
     }
 }

@@ -165,7 +165,11 @@ impl Sequential {
     /// ```
     #[track_caller]
     pub fn split_off(&mut self, at: usize) -> Sequential {
-        assert!(at <= self.len(), "split_off: at {at} of a model with {} layers", self.len());
+        assert!(
+            at <= self.len(),
+            "split_off: at {at} of a model with {} layers",
+            self.len()
+        );
         let mut rest = Sequential::new();
         let frozen = self.frozen.split_off(at);
         self.names.truncate(at);

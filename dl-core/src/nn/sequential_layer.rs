@@ -45,7 +45,9 @@ impl Layer for Sequential {
     fn output_shape(&self, input_shape: &[usize]) -> Vec<usize> {
         self.layers()
             .iter()
-            .fold(input_shape.to_vec(), |shape, layer| layer.output_shape(&shape))
+            .fold(input_shape.to_vec(), |shape, layer| {
+                layer.output_shape(&shape)
+            })
     }
 
     fn config(&self) -> LayerConfig {
@@ -69,7 +71,8 @@ mod tests {
         let inner = Sequential::new().add(Dense::new(3, 4)).add(Tanh::new());
         let mut model = Sequential::new().add(inner).add(Dense::new(4, 2));
         let x = init::normal(&[5, 3], 0.0, 1.0);
-        gradcheck::check_layer(model.layers_mut()[0].as_mut(), &x, Mode::Train, 1e-2).assert_within(1e-2);
+        gradcheck::check_layer(model.layers_mut()[0].as_mut(), &x, Mode::Train, 1e-2)
+            .assert_within(1e-2);
         let path = std::env::temp_dir().join("dl_core_nested_model.json");
         model.save(&path).unwrap();
         let loaded = Sequential::load(&path).unwrap();
