@@ -158,6 +158,10 @@ fn tests() -> Vec<(&'static str, Test)> {
         ),
         ("statics_persist_across_cells", statics_persist_across_cells),
         (
+            "own_layer_trains_saves_and_loads",
+            own_layer_trains_saves_and_loads,
+        ),
+        (
             "cooperative_interrupt_keeps_variables",
             cooperative_interrupt_keeps_variables,
         ),
@@ -299,6 +303,49 @@ fn panic_keeps_earlier_variables(s: &mut Session) {
     let (e, _, _) = s.err("let empty: Vec<i32> = Vec::new();\nempty[3]");
     assert_eq!(e.ename, "Panic");
     assert!(e.evalue.contains("index out of bounds"), "{}", e.evalue);
+}
+
+/// A layer written in a cell (a `Module`, its backward derived) is a layer like the others:
+/// it trains with `fit`, shows in `summary`, and its weights are saved and loaded back into a
+/// model built by the reader's code; `Sequential::load` says why it cannot rebuild it.
+fn own_layer_trains_saves_and_loads(s: &mut Session) {
+    s.ok(r#"
+struct Affine { weight: Parameter, bias: Parameter }
+impl Affine {
+    fn new(inputs: usize, outputs: usize) -> Affine {
+        Affine {
+            weight: Parameter::new("weight", init::normal(&[inputs, outputs], 0.0, 0.1)),
+            bias: Parameter::new("bias", tensor::zeros(&[outputs])),
+        }
+    }
+}
+impl Module for Affine {
+    fn forward(&self, x: &Var, tape: &Tape, _mode: Mode) -> Var {
+        x.matmul(&tape.param(&self.weight)) + tape.param(&self.bias)
+    }
+    fn parameters(&self) -> Vec<&Parameter> { vec![&self.weight, &self.bias] }
+    fn parameters_mut(&mut self) -> Vec<&mut Parameter> { vec![&mut self.weight, &mut self.bias] }
+    fn name(&self) -> &str { "affine" }
+}
+"#);
+    s.ok("seed(3);
+let x = init::uniform(&[64, 2], -1.0, 1.0);
+let y = x.map_axis(Axis(1), |r| 2.0 * r[0] - r[1] + 0.5).insert_axis(Axis(1));");
+    s.ok("let mut model = Sequential::new().add(Autograd::new(Affine::new(2, 1)));
+model.compile(Sgd::new(0.3), Loss::Mse, &[]);");
+    let (loss, _) = s.ok(r#"model.fit(&x, &y, FitOptions::new().epochs(60).batch_size(16).verbose(false)).last("loss").unwrap()"#);
+    assert!(loss.parse::<f32>().unwrap() < 1e-3, "loss {loss}");
+    let (summary, _) = s.ok("model.summary(&[2])");
+    assert!(summary.contains("affine") && summary.contains("(None, 1)") && summary.contains("Total params: 3"), "{summary}");
+    s.ok(r#"let path = std::env::temp_dir().join(format!("own_layer_{}.json", std::process::id()));
+model.save(&path).unwrap();"#);
+    s.ok("let mut rebuilt = Sequential::new().add(Autograd::new(Affine::new(2, 1)));\nrebuilt.load_weights(&path).unwrap();");
+    let (same, _) = s.ok("rebuilt.predict(&x) == model.predict(&x)");
+    assert_eq!(same, "true");
+    let (message, _) = s.ok("Sequential::load(&path).unwrap_err().to_string()");
+    assert!(message.contains("layer of your own") && message.contains("load_weights"), "{message}");
+    let (message, _) = s.ok("Sequential::new().add(Autograd::new(Affine::new(3, 1))).load_weights(&path).unwrap_err().to_string()");
+    assert!(message.contains("[2, 1]") && message.contains("[3, 1]"), "{message}");
 }
 
 fn statics_persist_across_cells(s: &mut Session) {

@@ -9,7 +9,7 @@ mod sampling;
 pub use gpt::{Gpt, GptConfig};
 pub use linear_regression::LinearRegression;
 pub use logistic_regression::LogisticRegression;
-pub use sampling::Sampling;
+pub use sampling::{Sampling, generate};
 
 use crate::tensor::Tensor;
 use ndarray::Array2;

@@ -99,6 +99,31 @@ impl Sampling {
     }
 }
 
+/// `count` tokens continuing `prompt`, drawn one at a time from a model that scores every
+/// position (`[1, t] → [1, t, vocab]`, such as a GPT in a `Sequential`): the model reads the
+/// last `context` tokens, and the next token is drawn from its scores for the last position.
+///
+/// ```
+/// use dl_core::prelude::*;
+/// use dl_core::models::{Gpt, GptConfig, Sampling, generate};
+/// seed(0);
+/// let model = Sequential::new().add(Autograd::new(Gpt::new(GptConfig { vocab: 5, context: 4, width: 8, heads: 2, blocks: 1 })));
+/// let ids = generate(&model, &[1, 2], 6, 4, Sampling::new().top_k(2), &mut dl_core::rng::Rng::new(0));
+/// assert_eq!(ids.len(), 6);
+/// assert!(ids.iter().all(|&i| i < 5));
+/// ```
+pub fn generate(model: &crate::nn::Sequential, prompt: &[usize], count: usize, context: usize, sampling: Sampling, rng: &mut Rng) -> Vec<usize> {
+    let mut ids: Vec<usize> = if prompt.is_empty() { vec![0] } else { prompt.to_vec() };
+    for _ in 0..count {
+        let window = &ids[ids.len().saturating_sub(context.max(1))..];
+        let x = crate::tensor::from_vec(&[1, window.len()], window.iter().map(|&i| i as f32).collect());
+        let scores = model.predict(&x);
+        let last = scores.slice(ndarray::s![0, window.len() - 1, ..]).to_vec();
+        ids.push(sampling.sample(&last, rng));
+    }
+    ids.split_off(ids.len() - count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

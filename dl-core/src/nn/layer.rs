@@ -127,6 +127,12 @@ pub trait Layer: Send {
     fn config(&self) -> LayerConfig;
     /// A short lowercase kind name, e.g. `"dense"`; `Sequential` makes it unique (`dense_1`).
     fn name(&self) -> &str;
+    /// The [`Module`](crate::nn::Module) inside an [`Autograd`](crate::nn::Autograd) layer, to
+    /// be found again by its type ([`Sequential::module`](crate::nn::Sequential::module)).
+    /// The default is none.
+    fn module_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// The tensor cached by `forward`; panics naming `layer` when backward comes before forward.

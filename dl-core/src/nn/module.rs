@@ -165,7 +165,7 @@ impl<M: Module> Autograd<M> {
     }
 }
 
-impl<M: Module> Layer for Autograd<M> {
+impl<M: Module + 'static> Layer for Autograd<M> {
     fn forward(&mut self, input: &Tensor, mode: Mode) -> Tensor {
         let x = Var::new(input.clone());
         let tape = Tape::tracking(self.module.parameters());
@@ -248,6 +248,10 @@ impl<M: Module> Layer for Autograd<M> {
 
     fn name(&self) -> &str {
         self.module.name()
+    }
+
+    fn module_any(&self) -> Option<&dyn std::any::Any> {
+        Some(&self.module)
     }
 }
 

@@ -185,6 +185,21 @@ impl Sequential {
         &self.layers
     }
 
+    /// The module of the [`Autograd`](crate::nn::Autograd) layer called `name`, as its own type
+    /// (`None` if that layer is not an `M`).
+    ///
+    /// ```
+    /// use dl_core::prelude::*;
+    /// use dl_core::models::{Gpt, GptConfig};
+    /// let gpt = Gpt::new(GptConfig { vocab: 4, context: 4, width: 8, heads: 2, blocks: 1 });
+    /// let model = Sequential::new().add(Autograd::new(gpt));
+    /// assert_eq!(model.module::<Gpt>("gpt").unwrap().config().vocab, 4);
+    /// ```
+    #[track_caller]
+    pub fn module<M: 'static>(&self, name: &str) -> Option<&M> {
+        self.layers[self.index_of(name)].module_any()?.downcast_ref::<M>()
+    }
+
     /// The layers, mutably.
     pub fn layers_mut(&mut self) -> &mut [Box<dyn Layer>] {
         &mut self.layers
