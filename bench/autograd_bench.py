@@ -1,7 +1,8 @@
 """Autograd's speed: dl-core's small GPT against the same model in PyTorch, and the book's MLP
 through autograd against the same MLP through dl-core's hand-written layers.
 
-Same model, batch, optimiser (Adam 1e-3), threads (2, then 1: `taskset -c 0` and each
+dl-core runs with the allocator settings the kernel gives a session (`--default-malloc`
+for glibc's defaults). Same model, batch, optimiser (Adam 1e-3), threads (2, then 1: `taskset -c 0` and each
 library's own setting); each run in its own process, alternating, in an order that rotates
 each round. Prints every measurement, then medians and ratios. A benchmark, not a test.
 
@@ -77,8 +78,15 @@ def command(args, who, workload, threads):
     return cmd
 
 
+# What the kernel sets for a session's process (kernel/src/session/worker.rs): glibc keeps
+# freed buffers for reuse instead of returning them to the system at every batch.
+KERNEL_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "16777216", "MALLOC_TRIM_THRESHOLD_": "67108864"}
+
+
 def run(args, who, workload, threads):
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    if who != "torch" and not args.default_malloc:
+        env.update(KERNEL_MALLOC)
     out = subprocess.run(command(args, who, workload, threads), env=env, capture_output=True, text=True,
                          timeout=args.seconds * 20 + 120)
     for line in reversed(out.stdout.splitlines()):
@@ -94,6 +102,8 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=float, default=4)
     p.add_argument("--threads", default="2,1")
+    p.add_argument("--default-malloc", action="store_true",
+                   help="run dl-core with glibc's default allocator settings, not the kernel's")
     args = p.parse_args()
     results = {}
     for threads in [int(t) for t in args.threads.split(",")]:

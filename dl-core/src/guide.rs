@@ -68,7 +68,13 @@
 //! | `loss.backward()` | `model.backward(&loss_fn.gradient(&y, &y_hat))` (returns `∂L/∂x` too) |
 //! | `opt.zero_grad(); opt.step()` | `model.zero_grad(); opt.step(&mut model.parameters_mut())` |
 //! | `model.named_parameters()` | `model.named_parameters()` (`"dense_1.weight"`) |
-//! | `torch.autograd.gradcheck` | `dl_core::gradcheck::check_layer` |
+//! | `torch.autograd.gradcheck` | `dl_core::gradcheck::check_layer`, `check_gradients` (autograd) |
+//! | `x = torch.randn(3, requires_grad=True)` | `let x = Var::new(dl_core::init::normal(&[3], 0.0, 1.0))` |
+//! | `(x * x).sum().backward(); x.grad` | `(&x * &x).sum().backward(); x.grad()` |
+//! | `class Block(nn.Module): def forward(self, x)` | `impl Module for Block { fn forward(&self, x: &Var, tape: &Tape, mode: Mode) -> Var }`, weights via `tape.param(&self.weight)` |
+//! | `nn.Sequential(Block(), nn.Linear(…))` | `Sequential::new().add(Autograd::new(Block::new())).add(Dense::new(…))` |
+//! | `for p in part.parameters(): p.requires_grad = False` | `model.freeze("dense")` |
+//! | `nn.LayerNorm`, `nn.MultiheadAttention`, `F.scaled_dot_product_attention` | `nn::attention::{LayerNorm, MultiHeadAttention}`, `autograd::scaled_dot_product_attention` |
 //!
 //! A hand-written training loop (what `fit` does for you):
 //!

@@ -227,6 +227,179 @@ pub fn scaled_dot_product_attention(q: &Var, k: &Var, v: &Var, masking: Masking)
     )
 }
 
+/// Where head `h`'s query, key or value (`part` 0, 1, 2) of position `i` of sequence `b` sits
+/// in a packed `[n, t, 3w]` tensor, and its `d` values: the start of the run.
+#[inline]
+fn packed_offset(
+    (t, w): (usize, usize),
+    b: usize,
+    i: usize,
+    part: usize,
+    h: usize,
+    d: usize,
+) -> usize {
+    (b * t + i) * 3 * w + part * w + h * d
+}
+
+/// Self-attention straight from the packed projections `qkv [n, t, 3w]` (queries, keys and
+/// values side by side, as one matrix product makes them), in `heads` heads of `d = w/heads`;
+/// returns the heads joined again, `[n, t, w]`. The same as splitting `qkv` into three
+/// `[n, heads, t, d]` tensors, [`scaled_dot_product_attention`], and joining the heads, in
+/// one operation that moves each value once each way.
+///
+/// ```
+/// use dl_core::autograd::{Masking, Var, self_attention};
+/// let qkv = Var::new(dl_core::init::normal(&[2, 5, 3 * 8], 0.0, 1.0));
+/// let out = self_attention(&qkv, 2, Masking::Causal);
+/// assert_eq!(out.shape(), &[2, 5, 8]);
+/// ```
+#[track_caller]
+pub fn self_attention(qkv: &Var, heads: usize, masking: Masking) -> Var {
+    let s = qkv.shape().to_vec();
+    assert!(
+        s.len() == 3 && s[2] % (3 * heads.max(1)) == 0,
+        "self_attention: expected [n, t, 3·width] with width divisible by {heads} heads, got shape {s:?}"
+    );
+    let (n, t, w) = (s[0], s[1], s[2] / 3);
+    let d = w / heads;
+    let pairs = n * heads;
+    let packed = contiguous(qkv.value());
+    // Gather: [n, t, 3w] → three [n·heads, t, d].
+    let mut parts = [
+        vec![0.0; pairs * t * d],
+        vec![0.0; pairs * t * d],
+        vec![0.0; pairs * t * d],
+    ];
+    for (part, buffer) in parts.iter_mut().enumerate() {
+        for b in 0..n {
+            for h in 0..heads {
+                for i in 0..t {
+                    let from = packed_offset((t, w), b, i, part, h, d);
+                    let to = ((b * heads + h) * t + i) * d;
+                    buffer[to..to + d].copy_from_slice(&packed[from..from + d]);
+                }
+            }
+        }
+    }
+    let [q, k, v] = parts;
+    let p = weights(&q, &k, (pairs, t, d), masking);
+    let mut heads_out = vec![0.0; pairs * t * d];
+    heads_out
+        .par_chunks_mut(t * d)
+        .enumerate()
+        .for_each(|(i, o)| {
+            batched_gemm(
+                1,
+                (t, d, t),
+                &p[i * t * t..(i + 1) * t * t],
+                Stored::AsIs,
+                &v[i * t * d..(i + 1) * t * d],
+                Stored::AsIs,
+                o,
+                Output::Overwrite,
+            );
+        });
+    // Scatter: [n·heads, t, d] → [n, t, w].
+    let mut joined = vec![0.0; n * t * w];
+    for b in 0..n {
+        for h in 0..heads {
+            for i in 0..t {
+                let from = ((b * heads + h) * t + i) * d;
+                let to = (b * t + i) * w + h * d;
+                joined[to..to + d].copy_from_slice(&heads_out[from..from + d]);
+            }
+        }
+    }
+    let value = Tensor::from_shape_vec(IxDyn(&[n, t, w]), joined).expect("joined shape");
+    let scale = 1.0 / (d as f32).sqrt();
+    Var::from_op(
+        "self_attention",
+        value,
+        &[qkv],
+        Box::new(move |g, _, _| {
+            let g = contiguous(g);
+            let mut dqkv = vec![0.0; n * t * 3 * w];
+            let mut grads: Vec<[Vec<f32>; 3]> = (0..pairs)
+                .map(|_| [vec![0.0; t * d], vec![0.0; t * d], vec![0.0; t * d]])
+                .collect();
+            grads
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(pair, [dq, dk, dv])| {
+                    let (b, h) = (pair / heads, pair % heads);
+                    // This head's slice of ∂L/∂output, as [t, d].
+                    let mut gi = vec![0.0; t * d];
+                    for i in 0..t {
+                        let from = (b * t + i) * w + h * d;
+                        gi[i * d..(i + 1) * d].copy_from_slice(&g[from..from + d]);
+                    }
+                    let run = pair * t * d..(pair + 1) * t * d;
+                    let (qi, ki, vi) = (&q[run.clone()], &k[run.clone()], &v[run]);
+                    let pi = &p[pair * t * t..(pair + 1) * t * t];
+                    batched_gemm(
+                        1,
+                        (t, d, t),
+                        pi,
+                        Stored::Transposed,
+                        &gi,
+                        Stored::AsIs,
+                        dv,
+                        Output::Overwrite,
+                    );
+                    let mut ds = vec![0.0; t * t];
+                    batched_gemm(
+                        1,
+                        (t, t, d),
+                        &gi,
+                        Stored::AsIs,
+                        vi,
+                        Stored::Transposed,
+                        &mut ds,
+                        Output::Overwrite,
+                    );
+                    for (dp, p) in ds.chunks_mut(t).zip(pi.chunks(t)) {
+                        let dot: f32 = dp.iter().zip(p).map(|(a, b)| a * b).sum();
+                        dp.iter_mut()
+                            .zip(p)
+                            .for_each(|(dp, p)| *dp = p * (*dp - dot) * scale);
+                    }
+                    batched_gemm(
+                        1,
+                        (t, d, t),
+                        &ds,
+                        Stored::AsIs,
+                        ki,
+                        Stored::AsIs,
+                        dq,
+                        Output::Overwrite,
+                    );
+                    batched_gemm(
+                        1,
+                        (t, d, t),
+                        &ds,
+                        Stored::Transposed,
+                        qi,
+                        Stored::AsIs,
+                        dk,
+                        Output::Overwrite,
+                    );
+                });
+            for (pair, parts) in grads.iter().enumerate() {
+                let (b, h) = (pair / heads, pair % heads);
+                for (part, grad) in parts.iter().enumerate() {
+                    for i in 0..t {
+                        let to = packed_offset((t, w), b, i, part, h, d);
+                        dqkv[to..to + d].copy_from_slice(&grad[i * d..(i + 1) * d]);
+                    }
+                }
+            }
+            vec![Some(
+                Tensor::from_shape_vec(IxDyn(&[n, t, 3 * w]), dqkv).expect("packed shape"),
+            )]
+        }),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +447,32 @@ mod tests {
             )
             .assert_within(1e-2);
         }
+        // From packed projections: the same as splitting, attending and joining.
+        let packed = uniform(&[2, 5, 3 * 6], -1.0, 1.0);
+        let split = |qkv: &Var| {
+            let head = |i: usize| {
+                qkv.slice(2, i * 6..(i + 1) * 6)
+                    .reshape(&[2, 5, 2, 3])
+                    .permute(&[0, 2, 1, 3])
+            };
+            let o = scaled_dot_product_attention(&head(0), &head(1), &head(2), Masking::Causal);
+            o.permute(&[0, 2, 1, 3]).reshape(&[2, 5, 6])
+        };
+        let r6 = uniform(&[2, 5, 6], -1.0, 1.0);
+        let fused = self_attention(&Var::constant(packed.clone()), 2, Masking::Causal);
+        let reference = split(&Var::constant(packed.clone()));
+        assert!(
+            fused
+                .value()
+                .iter()
+                .zip(reference.value())
+                .all(|(a, b)| (a - b).abs() < 1e-5)
+        );
+        check_gradients(
+            |v| self_attention(&v[0], 2, Masking::Causal).mul(&v[1]).sum(),
+            &[packed, r6],
+        )
+        .assert_within(1e-2);
         let p = attention_weights(&q, &k, Masking::Causal);
         assert_eq!(p.shape(), &[2, 2, 5, 5]);
         assert_eq!(p[[0, 0, 0, 1]], 0.0);

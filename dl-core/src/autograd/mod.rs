@@ -34,7 +34,7 @@
 //! | `shape` | `reshape`, `permute`, `transpose`, `slice`, `concat` |
 //! | `index` | `gather` (embeddings), `masked_fill`, [`causal_mask`] |
 //! | `layer_norm` | `layer_norm` (fused) |
-//! | `attention` | [`scaled_dot_product_attention`] (fused), [`attention_weights`] |
+//! | `attention` | [`scaled_dot_product_attention`], [`self_attention`] from packed projections (fused), [`attention_weights`] |
 //! | `loss` | [`loss`]: every [`crate::loss::Loss`] |
 //! | `layer_call` | `apply`: a hand-written [`crate::nn::Layer`] inside an expression |
 //!
@@ -57,7 +57,7 @@ mod var;
 
 pub use crate::gradcheck::check_gradients;
 pub use arithmetic::sum_to_shape;
-pub use attention::{Masking, attention_weights, scaled_dot_product_attention};
+pub use attention::{Masking, attention_weights, scaled_dot_product_attention, self_attention};
 pub use index::causal_mask;
 pub use layer_call::{LockedLayer, SharedLayer};
 pub use loss::loss;

@@ -112,11 +112,25 @@ impl Sampling {
 /// assert_eq!(ids.len(), 6);
 /// assert!(ids.iter().all(|&i| i < 5));
 /// ```
-pub fn generate(model: &crate::nn::Sequential, prompt: &[usize], count: usize, context: usize, sampling: Sampling, rng: &mut Rng) -> Vec<usize> {
-    let mut ids: Vec<usize> = if prompt.is_empty() { vec![0] } else { prompt.to_vec() };
+pub fn generate(
+    model: &crate::nn::Sequential,
+    prompt: &[usize],
+    count: usize,
+    context: usize,
+    sampling: Sampling,
+    rng: &mut Rng,
+) -> Vec<usize> {
+    let mut ids: Vec<usize> = if prompt.is_empty() {
+        vec![0]
+    } else {
+        prompt.to_vec()
+    };
     for _ in 0..count {
         let window = &ids[ids.len().saturating_sub(context.max(1))..];
-        let x = crate::tensor::from_vec(&[1, window.len()], window.iter().map(|&i| i as f32).collect());
+        let x = crate::tensor::from_vec(
+            &[1, window.len()],
+            window.iter().map(|&i| i as f32).collect(),
+        );
         let scores = model.predict(&x);
         let last = scores.slice(ndarray::s![0, window.len() - 1, ..]).to_vec();
         ids.push(sampling.sample(&last, rng));

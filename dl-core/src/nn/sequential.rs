@@ -197,7 +197,9 @@ impl Sequential {
     /// ```
     #[track_caller]
     pub fn module<M: 'static>(&self, name: &str) -> Option<&M> {
-        self.layers[self.index_of(name)].module_any()?.downcast_ref::<M>()
+        self.layers[self.index_of(name)]
+            .module_any()?
+            .downcast_ref::<M>()
     }
 
     /// The layers, mutably.

@@ -4,14 +4,14 @@
 //! ```text
 //! [Q K V] = x W_qkv + b_qkv                         x [n, t, w] → three [n, t, w]
 //! Q, K, V split into h heads of d = w/h:            [n, h, t, d]
-//! O_head = softmax(Q Kᵀ/√d (+ causal mask)) V       (fused: scaled_dot_product_attention)
+//! O_head = softmax(Q Kᵀ/√d (+ causal mask)) V       (fused: autograd::self_attention)
 //! y = concat(heads) W_out + b_out                   [n, t, w]
 //! ```
 //!
 //! Each head can learn a different relation (the previous character, the start of the word);
 //! the causal mask keeps a language model from reading the character it must predict.
 
-use crate::autograd::{Masking, Var, attention_weights, scaled_dot_product_attention};
+use crate::autograd::{Masking, Var, attention_weights, self_attention};
 use crate::nn::attention::Linear;
 use crate::nn::{Mode, Module, Parameter, Tape};
 use crate::tensor::Tensor;
@@ -84,11 +84,14 @@ impl MultiHeadAttention {
 }
 
 impl Module for MultiHeadAttention {
+    #[track_caller]
     fn forward(&self, x: &Var, tape: &Tape, _mode: Mode) -> Var {
-        let (n, t, w) = (x.shape()[0], x.shape()[1], x.shape()[2]);
-        let [q, k, v] = self.split_heads(x, tape);
-        let heads = scaled_dot_product_attention(&q, &k, &v, self.masking);
-        let joined = heads.permute(&[0, 2, 1, 3]).reshape(&[n, t, w]);
+        let s = x.shape();
+        assert!(
+            s.len() == 3,
+            "MultiHeadAttention: expected [n, t, width], got shape {s:?}"
+        );
+        let joined = self_attention(&self.qkv.forward(x, tape), self.heads, self.masking);
         self.out.forward(&joined, tape)
     }
     fn parameters(&self) -> Vec<&Parameter> {
