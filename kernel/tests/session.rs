@@ -331,21 +331,36 @@ impl Module for Affine {
     s.ok("seed(3);
 let x = init::uniform(&[64, 2], -1.0, 1.0);
 let y = x.map_axis(Axis(1), |r| 2.0 * r[0] - r[1] + 0.5).insert_axis(Axis(1));");
-    s.ok("let mut model = Sequential::new().add(Autograd::new(Affine::new(2, 1)));
-model.compile(Sgd::new(0.3), Loss::Mse, &[]);");
+    s.ok(
+        "let mut model = Sequential::new().add(Autograd::new(Affine::new(2, 1)));
+model.compile(Sgd::new(0.3), Loss::Mse, &[]);",
+    );
     let (loss, _) = s.ok(r#"model.fit(&x, &y, FitOptions::new().epochs(60).batch_size(16).verbose(false)).last("loss").unwrap()"#);
     assert!(loss.parse::<f32>().unwrap() < 1e-3, "loss {loss}");
     let (summary, _) = s.ok("model.summary(&[2])");
-    assert!(summary.contains("affine") && summary.contains("(None, 1)") && summary.contains("Total params: 3"), "{summary}");
-    s.ok(r#"let path = std::env::temp_dir().join(format!("own_layer_{}.json", std::process::id()));
-model.save(&path).unwrap();"#);
+    assert!(
+        summary.contains("affine")
+            && summary.contains("(None, 1)")
+            && summary.contains("Total params: 3"),
+        "{summary}"
+    );
+    s.ok(
+        r#"let path = std::env::temp_dir().join(format!("own_layer_{}.json", std::process::id()));
+model.save(&path).unwrap();"#,
+    );
     s.ok("let mut rebuilt = Sequential::new().add(Autograd::new(Affine::new(2, 1)));\nrebuilt.load_weights(&path).unwrap();");
     let (same, _) = s.ok("rebuilt.predict(&x) == model.predict(&x)");
     assert_eq!(same, "true");
     let (message, _) = s.ok("Sequential::load(&path).unwrap_err().to_string()");
-    assert!(message.contains("layer of your own") && message.contains("load_weights"), "{message}");
+    assert!(
+        message.contains("layer of your own") && message.contains("load_weights"),
+        "{message}"
+    );
     let (message, _) = s.ok("Sequential::new().add(Autograd::new(Affine::new(3, 1))).load_weights(&path).unwrap_err().to_string()");
-    assert!(message.contains("[2, 1]") && message.contains("[3, 1]"), "{message}");
+    assert!(
+        message.contains("[2, 1]") && message.contains("[3, 1]"),
+        "{message}"
+    );
 }
 
 fn statics_persist_across_cells(s: &mut Session) {

@@ -33,7 +33,12 @@ fn softmax_lanes(x: &Tensor, axis: usize) -> Tensor {
             let max = lane.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
             let mut sum = 0.0;
             lane.mapv_inplace(|v| {
-                let e = fast_math::exp(v - max);
+                // A masked score (−∞) has probability exactly 0.
+                let e = if v == f32::NEG_INFINITY {
+                    0.0
+                } else {
+                    fast_math::exp(v - max)
+                };
                 sum += e;
                 e
             });

@@ -453,7 +453,10 @@ fn new_context(interrupt_file: Option<&Path>) -> Result<Live> {
     // fault them in again at the next batch; this keeps up to 64 MiB of freed memory for
     // reuse, as PyTorch's caching allocator does (measured: the autograd MLP 1.8× faster).
     // A reader's own setting wins.
-    for (name, value) in [("MALLOC_MMAP_THRESHOLD_", "16777216"), ("MALLOC_TRIM_THRESHOLD_", "67108864")] {
+    for (name, value) in [
+        ("MALLOC_MMAP_THRESHOLD_", "16777216"),
+        ("MALLOC_TRIM_THRESHOLD_", "67108864"),
+    ] {
         if std::env::var_os(name).is_none() {
             command.env(name, value);
         }
