@@ -257,7 +257,7 @@ fn packed_offset(
 pub fn self_attention(qkv: &Var, heads: usize, masking: Masking) -> Var {
     let s = qkv.shape().to_vec();
     assert!(
-        s.len() == 3 && s[2] % (3 * heads.max(1)) == 0,
+        s.len() == 3 && s[2].is_multiple_of(3 * heads.max(1)),
         "self_attention: expected [n, t, 3·width] with width divisible by {heads} heads, got shape {s:?}"
     );
     let (n, t, w) = (s[0], s[1], s[2] / 3);

@@ -84,7 +84,7 @@ mod tests {
         crate::seed(4);
         let x = uniform(&[3, 4, 2], -1.0, 1.0);
         let r = uniform(&[3, 1, 2], -1.0, 1.0);
-        check_gradients(|v| v[0].mean(), &[x.clone()]).assert_within(1e-2);
+        check_gradients(|v| v[0].mean(), std::slice::from_ref(&x)).assert_within(1e-2);
         check_gradients(
             |v| v[0].sum_axis(1).mul(&v[1]).sum(),
             &[x.clone(), r.clone()],

@@ -45,7 +45,7 @@ impl MultiHeadAttention {
     #[track_caller]
     pub fn new(name: &str, width: usize, heads: usize, masking: Masking) -> MultiHeadAttention {
         assert!(
-            heads > 0 && width % heads == 0,
+            heads > 0 && width.is_multiple_of(heads),
             "MultiHeadAttention: width {width} is not divisible by {heads} heads"
         );
         MultiHeadAttention {
