@@ -1,5 +1,5 @@
 //! Data: reading files (CSV tables, MNIST, text, images), cleaning, scaling, encoding,
-//! splitting and batching.
+//! shifting images (augmentation), splitting and batching.
 //!
 //! Loaders take a path (the book's data live under `data/`) and return
 //! [`crate::Result`]; a missing file's error names the path it tried. Files ending in

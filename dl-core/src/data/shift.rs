@@ -17,7 +17,11 @@ use ndarray::{Axis, s};
 /// Source and destination ranges along one side of length `len` for a shift by `d`.
 fn ranges(len: usize, d: isize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
     let k = d.unsigned_abs().min(len);
-    if d >= 0 { (0..len - k, k..len) } else { (k..len, 0..len - k) }
+    if d >= 0 {
+        (0..len - k, k..len)
+    } else {
+        (k..len, 0..len - k)
+    }
 }
 
 /// One image (`[h, w]` or `[c, h, w]`, or a batch `[n, c, h, w]` moved as a whole) shifted by
@@ -36,7 +40,11 @@ fn ranges(len: usize, d: isize) -> (std::ops::Range<usize>, std::ops::Range<usiz
 #[track_caller]
 pub fn shift_image(x: &Tensor, dy: isize, dx: isize) -> Tensor {
     let nd = x.ndim();
-    assert!(nd >= 2, "shift_image: expected an image [.., h, w], got shape {:?}", x.shape());
+    assert!(
+        nd >= 2,
+        "shift_image: expected an image [.., h, w], got shape {:?}",
+        x.shape()
+    );
     let (h, w) = (x.shape()[nd - 2], x.shape()[nd - 1]);
     let (rows_from, rows_to) = ranges(h, dy);
     let (cols_from, cols_to) = ranges(w, dx);
@@ -66,7 +74,12 @@ pub fn shift_image(x: &Tensor, dy: isize, dx: isize) -> Tensor {
 /// ```
 #[track_caller]
 pub fn random_shifts(x: &Tensor, max_shift: usize, seed: u64) -> Tensor {
-    assert_eq!(x.ndim(), 4, "random_shifts: expected images [n, c, h, w], got shape {:?}", x.shape());
+    assert_eq!(
+        x.ndim(),
+        4,
+        "random_shifts: expected images [n, c, h, w], got shape {:?}",
+        x.shape()
+    );
     let mut rng = Rng::new(seed);
     let choices = 2 * max_shift + 1;
     let mut out = Tensor::zeros(x.raw_dim());
@@ -74,7 +87,8 @@ pub fn random_shifts(x: &Tensor, max_shift: usize, seed: u64) -> Tensor {
         let dy = rng.below(choices) as isize - max_shift as isize;
         let dx = rng.below(choices) as isize - max_shift as isize;
         let image = x.index_axis(Axis(0), i).to_owned();
-        out.slice_mut(s![i, .., .., ..]).assign(&shift_image(&image, dy, dx));
+        out.slice_mut(s![i, .., .., ..])
+            .assign(&shift_image(&image, dy, dx));
     }
     out
 }
@@ -104,7 +118,10 @@ mod tests {
     fn shifting_back_restores_the_interior_and_large_shifts_blank_the_image() {
         let x = crate::init::uniform(&[2, 3, 7, 7], 0.5, 1.0);
         let there_and_back = shift_image(&shift_image(&x, 1, 1), -1, -1);
-        assert_eq!(there_and_back.slice(s![.., .., ..6, ..6]), x.slice(s![.., .., ..6, ..6]));
+        assert_eq!(
+            there_and_back.slice(s![.., .., ..6, ..6]),
+            x.slice(s![.., .., ..6, ..6])
+        );
         assert_eq!(shift_image(&x, 9, 0).sum(), 0.0);
     }
 
