@@ -103,7 +103,7 @@
 //! | [`optim`] | SGD, Momentum, Adam (weight decay), learning-rate schedules |
 //! | [`train`] | compile, fit, evaluate; `FitOptions`, `History`, callbacks, live progress |
 //! | [`models`] | `LinearRegression` (GD and closed form), `LogisticRegression` |
-//! | [`data`] | CSV tables (text columns kept), images in and out, imputation, outliers, scaling, one-hot, splits, batches, MNIST, windows, vocabularies |
+//! | [`data`] | CSV tables (text columns kept), images in and out, image shifts for augmentation, imputation, outliers, scaling, one-hot, splits, batches, MNIST, windows, vocabularies |
 //! | [`metrics`], [`model_selection`] | classification and regression metrics; k-fold, stratified, leave-one-out, `cross_val_score` |
 //! | [`plot`] | figures rendered to PNG and SVG, shown inline or saved |
 //! | [`display`], [`interrupt`] | the kernel protocol: rich output and cooperative interrupt |

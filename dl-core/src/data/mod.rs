@@ -1,5 +1,5 @@
 //! Data: reading files (CSV tables, MNIST, text, images), cleaning, scaling, encoding,
-//! splitting and batching.
+//! shifting images (augmentation), splitting and batching.
 //!
 //! Loaders take a path (the book's data live under `data/`) and return
 //! [`crate::Result`]; a missing file's error names the path it tried. Files ending in
@@ -13,6 +13,7 @@ mod mnist;
 mod one_hot;
 mod outliers;
 mod scaling;
+mod shift;
 mod split;
 mod text;
 mod time_series;
@@ -26,6 +27,7 @@ pub use mnist::{parse_idx, read_mnist};
 pub use one_hot::one_hot;
 pub use outliers::{clip_outliers_iqr, clip_outliers_zscore, quantile};
 pub use scaling::{MinMaxScaler, Standardizer};
+pub use shift::{random_shifts, shift_image};
 pub use split::{Split, train_test_split};
 pub use text::{CharVocab, read_text};
 pub use time_series::sliding_windows;
