@@ -119,9 +119,38 @@ impl LocationArgs {
     }
 }
 
+/// The directory of the toolchain's `libstd-*.so` (`rustc --print target-libdir`).
+///
+/// A compiled cell finds libstd through a RUNPATH relative to where rustc wrote it
+/// (`$ORIGIN/../..`), but evcxr loads it from one directory higher. That path is still right
+/// when the toolchain and the cache share no directory but `/` (extra `..` stop there, as
+/// with `~/.rustup` and `~/.cache` of different users), and wrong otherwise (a toolchain and
+/// readers' homes both under `/srv`): then the cell's process cannot load the cell.
+/// An installed kernel names the directory in `LD_LIBRARY_PATH`, which is searched first.
+fn toolchain_library_dir() -> Option<PathBuf> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let out = std::process::Command::new(rustc)
+        .args(["--print", "target-libdir"])
+        .output()
+        .ok()?;
+    let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    (out.status.success() && dir.is_dir()).then_some(dir)
+}
+
 /// Points this process at an installed dl-core and shared cache. Call before any other
 /// thread exists.
 fn use_installed(installed: &install::Installed) {
+    let library_path = installed
+        .shared_cache
+        .as_ref()
+        .and_then(|_| toolchain_library_dir())
+        .map(|dir| {
+            let mut paths = vec![dir];
+            if let Some(old) = std::env::var_os("LD_LIBRARY_PATH") {
+                paths.extend(std::env::split_paths(&old));
+            }
+            std::env::join_paths(paths)
+        });
     // SAFETY: called from `real_main` before the session or the protocol core start any
     // thread; nothing reads the environment concurrently.
     unsafe {
@@ -130,6 +159,9 @@ fn use_installed(installed: &install::Installed) {
         }
         if let Some(dir) = &installed.shared_cache {
             std::env::set_var(dl_kernel::session::cache::SHARED_CACHE_ENV, dir);
+        }
+        if let Some(Ok(paths)) = library_path {
+            std::env::set_var("LD_LIBRARY_PATH", paths);
         }
     }
 }
