@@ -79,19 +79,25 @@ def main() -> int:
     parser.add_argument("--kernel", type=Path, required=True)
     parser.add_argument("--counts", default="1,3,6")
     parser.add_argument("--chapter", default="01_introduction.ipynb")
+    parser.add_argument("--keep", type=Path, help="install into this directory and keep it; "
+                        "a later run with the same directory reuses the install")
     args = parser.parse_args()
-    base = Path(tempfile.mkdtemp(prefix="dlk-hub-bench-"))
+    base = args.keep or Path(tempfile.mkdtemp(prefix="dlk-hub-bench-"))
+    base.mkdir(parents=True, exist_ok=True)
     base.chmod(0o755)
     install = class_hub.Install(base, args.kernel.resolve())
     rows: list[dict] = []
     try:
-        install.share_rust_toolchain()
-        print(f"install: {install.run():.0f} s", flush=True)
+        if not (install.prefix / "bin" / "dl-kernel").exists():
+            install.share_rust_toolchain()
+            print(f"install: {install.run():.0f} s", flush=True)
         for count in [int(c) for c in args.counts.split(",")]:
+            shutil.rmtree(base / f"round-{count}", ignore_errors=True)
             rows += one_round(base, install, count, args.chapter)
             print(f"{count} reader(s) done", flush=True)
     finally:
-        shutil.rmtree(base, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
 
     print(f"\nchapter {args.chapter}; memory = kernel + evcxr child; cache = bytes written\n")
     print("| readers | reader | first cell (s) | chapter (s) | idle PSS / RSS (MiB) "

@@ -68,7 +68,7 @@ pub(super) fn why_not_shared(shared: &Path, key: &str) -> String {
             "the shared dl-core build in {} is missing (the install's warm-up did not run)",
             shared.display()
         )
-    } else if !built_by.iter().any(|rustc| *rustc == here) {
+    } else if !built_by.contains(&here) {
         format!(
             "the shared dl-core build in {} was made by {}, and this session's toolchain is {here}",
             shared.display(),
@@ -156,11 +156,17 @@ mod tests {
                 })
                 .unwrap();
         }
-        assert_eq!(builds, 1, "k1 came from the shared cache, k2 was built once");
+        assert_eq!(
+            builds, 1,
+            "k1 came from the shared cache, k2 was built once"
+        );
         assert_eq!(fs::read_to_string(root.join("a/built")).unwrap(), "shared");
         assert_eq!(fs::read_to_string(root.join("c/built")).unwrap(), "own");
         assert!(reader.template("k2").join(READY).is_file());
-        assert!(!shared.join("templates/k2").exists(), "the shared cache is not written");
+        assert!(
+            !shared.join("templates/k2").exists(),
+            "the shared cache is not written"
+        );
         fs::remove_dir_all(root).unwrap();
     }
 }
