@@ -2,7 +2,8 @@
 //! its dependencies already built.
 //!
 //! The built dependencies (`deps/`: rlibs, rmeta and shared objects, nearly all of the 200-300
-//! MB) are hard links to the template's files: cargo finds them fresh and never writes them, and
+//! MB; and `build/`: the dependencies' build scripts and what they generated, about 10 MB)
+//! are hard links to the template's files: cargo finds them fresh and never writes them, and
 //! rustc replaces an output by renaming a new file over it, so a session cannot change the
 //! template through a link. Everything else (sources, manifests, cargo's fingerprints, the cell
 //! crate's own outputs) is copied, with modification times kept, since cargo's freshness check
@@ -41,7 +42,7 @@ fn copy_tree(from: &Path, to: &Path, in_deps: bool) -> Result<()> {
             if name == "incremental" {
                 continue;
             }
-            copy_tree(&source, &dest, in_deps || name == "deps")?;
+            copy_tree(&source, &dest, in_deps || name == "deps" || name == "build")?;
         } else if kind.is_symlink() {
             std::os::unix::fs::symlink(fs::read_link(&source)?, &dest)?;
         } else if in_deps && shared_safely(&name.to_string_lossy()) {
@@ -53,7 +54,7 @@ fn copy_tree(from: &Path, to: &Path, in_deps: bool) -> Result<()> {
     Ok(())
 }
 
-/// Whether a file in `deps/` is a built dependency (not an output of the cell crate).
+/// Whether a file in `deps/` or `build/` is a built dependency (not an output of the cell crate).
 fn shared_safely(name: &str) -> bool {
     let stem = name.strip_prefix("lib").unwrap_or(name);
     !(stem == CELL_CRATE
@@ -113,6 +114,9 @@ mod tests {
         fs::create_dir_all(template.join("target/debug/incremental/ctx-1")).unwrap();
         fs::write(deps.join("libndarray-1.rlib"), "dependency").unwrap();
         fs::write(deps.join("libctx.so"), "cell").unwrap();
+        let build_out = template.join("target/debug/build/serde-1/out");
+        fs::create_dir_all(&build_out).unwrap();
+        fs::write(build_out.join("private.rs"), "generated").unwrap();
         fs::write(template.join("Cargo.toml"), "[package]").unwrap();
         let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
         fs::File::options()
@@ -131,6 +135,11 @@ mod tests {
         assert_eq!(
             inode(&deps.join("libndarray-1.rlib")),
             inode(&session_deps.join("libndarray-1.rlib"))
+        );
+        assert_eq!(
+            inode(&build_out.join("private.rs")),
+            inode(&session.join("target/debug/build/serde-1/out/private.rs")),
+            "a build script's output is a dependency's"
         );
         assert_ne!(
             inode(&deps.join("libctx.so")),
