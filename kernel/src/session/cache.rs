@@ -22,8 +22,8 @@
 //! 0.1 s) happens under a shared lock, so a template is never deleted while being copied.
 //!
 //! A standalone install adds a second, read-only cache made once by the installer
-//! (`DL_KERNEL_SHARED_CACHE`, see [`shared`]): sessions copy its template when the keys match
-//! and otherwise build one into their own cache, as above.
+//! (`DL_KERNEL_SHARED_CACHE`, see `cache/shared.rs`): sessions copy its template when the
+//! keys match and otherwise build one into their own cache, as above.
 
 mod build_settings;
 mod shared;
