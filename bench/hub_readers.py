@@ -46,8 +46,10 @@ def one_round(base: Path, install: class_hub.Install, count: int, chapter: str) 
         hub = class_hub.Hub(round_dir, install, [r.name for r in people])
 
         def at_first_cell(reader: class_hub.Reader) -> None:
-            pss, rss = class_hub.memory_mib(class_hub.kernel_processes(reader.uid))
+            pids = class_hub.kernel_processes(reader.uid)
+            pss, rss = class_hub.memory_mib(pids)
             reader.timings["idle_pss"], reader.timings["idle_rss"] = pss, rss
+            reader.timings["processes"] = len(pids)
 
         def run(reader: class_hub.Reader) -> None:
             try:
@@ -101,14 +103,15 @@ def main() -> int:
 
     print(f"\nchapter {args.chapter}; memory = kernel + evcxr child; cache = bytes written\n")
     print("| readers | reader | first cell (s) | chapter (s) | idle PSS / RSS (MiB) "
-          "| after chapter PSS / RSS (MiB) | cache (MiB) | failures |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| after chapter PSS / RSS (MiB) | cache (MiB) | processes | failures |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(f"| {row['readers']} | {row['name'][-1]} | {row.get('first_cell', float('nan')):.1f} "
               f"| {row.get('chapter', float('nan')):.1f} "
               f"| {row.get('idle_pss', 0):.0f} / {row.get('idle_rss', 0):.0f} "
               f"| {row.get('after_pss', 0):.0f} / {row.get('after_rss', 0):.0f} "
-              f"| {row.get('cache', 0) / MIB:.1f} | {len(row.get('failures', []))} |")
+              f"| {row.get('cache', 0) / MIB:.1f} | {row.get('processes', 0)} "
+              f"| {len(row.get('failures', []))} |")
     for row in rows:
         for failure in row.get("failures", []):
             print(f"failure ({row['readers']} readers, {row['name']}): {failure[:300]}")
