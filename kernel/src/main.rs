@@ -163,11 +163,6 @@ fn use_installed(installed: &install::Installed) {
         if let Some(Ok(paths)) = library_path {
             std::env::set_var("LD_LIBRARY_PATH", paths);
         }
-        // Every cell is new code, so rustc's incremental cache of the cell crate is never
-        // reused: without this it would add about 20 MiB a chapter to each reader's cache.
-        if installed.shared_cache.is_some() && std::env::var_os("CARGO_INCREMENTAL").is_none() {
-            std::env::set_var("CARGO_INCREMENTAL", "0");
-        }
     }
 }
 
