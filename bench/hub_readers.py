@@ -38,7 +38,7 @@ def one_round(base: Path, install: class_hub.Install, count: int, chapter: str) 
     round_dir = base / f"round-{count}"
     round_dir.mkdir()
     round_dir.chmod(0o755)
-    readers = class_hub.Readers(round_dir, count, chapter)
+    readers = class_hub.Readers(round_dir, count, chapter, prefix="dlk-bench")
     hub = None
     rows: list[dict] = []
     try:

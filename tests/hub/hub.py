@@ -122,12 +122,14 @@ class Reader:
 
 
 class Readers:
-    """Unix users `dlk-reader-N` with homes under `base/home` (created, then removed)."""
+    """Unix users `<prefix>-N` with homes under `base/home` (created, then removed)."""
 
-    def __init__(self, base: Path, count: int, chapter: str):
+    def __init__(self, base: Path, count: int, chapter: str, prefix: str = "dlk-reader"):
         self.base = base
         self.chapter = chapter
-        self.readers = [Reader(f"dlk-reader-{i}", base / "home" / f"reader-{i}") for i in range(1, count + 1)]
+        self.readers = [
+            Reader(f"{prefix}-{i}", base / "home" / f"reader-{i}") for i in range(1, count + 1)
+        ]
 
     def create(self) -> list[Reader]:
         for reader in self.readers:
