@@ -28,10 +28,11 @@ export IPYTHONDIR               := $(VENV)/etc/ipython
 export PATH                     := $(VENV)/bin:$(PATH)
 
 .PHONY: setup kernel venv kernelspec warm-up lab test test-cargo test-example test-protocol \
-        test-cells test-notebooks test-browser notebooks-html bench fmt lint clean-notebooks
+        test-cells test-notebooks test-browser notebooks-html bench fmt lint clean-notebooks \
+        hub-env install test-hub
 
 ## setup: build the kernel, create .venv, install the kernelspec into it, pre-build dl-core.
-setup: venv kernel kernelspec warm-up
+setup: venv kernel kernelspec warm-up hub-env
 
 venv: $(VENV)/.requirements-installed
 
@@ -50,6 +51,25 @@ kernelspec: venv kernel
 warm-up: kernelspec
 	$(KERNEL) warm-up --cache-dir $(VENV)/share/dl-kernel/cache
 
+## hub-env: the hub test's environment, .venv/hub: JupyterHub (PyPI) and configurable-http-proxy
+## (npm), from a Python that the test's readers (other Unix users) can run.
+HUB_ENV    := $(VENV)/hub
+HUB_PYTHON ?= /usr/bin/python3
+hub-env: $(HUB_ENV)/.installed
+
+$(HUB_ENV)/.installed: tests/hub/requirements.txt
+	test -x $(HUB_ENV)/bin/python || $(HUB_PYTHON) -m venv $(HUB_ENV)
+	$(HUB_ENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	npm install --silent --no-fund --no-audit --prefix $(HUB_ENV)/node configurable-http-proxy@5.3.0
+	touch $@
+
+## install: the kernel for every user of a machine, into PREFIX (a class on one server):
+## make install PREFIX=/opt/rust-dl [KERNELSPEC_DIR=/usr/local/share/jupyter]
+PREFIX ?= /usr/local
+install: kernel
+	scripts/install-standalone.sh --prefix $(PREFIX) --kernel $(KERNEL) \
+	  $(if $(KERNELSPEC_DIR),--jupyter-data-dir $(KERNELSPEC_DIR))
+
 ## lab: JupyterLab on notebooks/, with the Rust (dl-core) kernel.
 lab: setup
 	echo "JupyterLab on http://127.0.0.1:$(LAB_PORT)/lab (the URL with its token follows)"
@@ -57,7 +77,8 @@ lab: setup
 	  --ServerApp.root_dir=$(ROOT)/notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 ## test: every test. The slow notebook and browser runs are done once each.
-test: setup lint test-cargo test-example test-protocol test-cells test-notebooks test-browser
+test: setup lint test-cargo test-example test-protocol test-cells test-notebooks test-browser \
+      test-hub
 	echo "make test: all suites passed"
 
 test-cargo:
@@ -78,6 +99,10 @@ test-notebooks:
 
 test-browser:
 	if tests/browser/ensure_chromium.sh; then $(PYTHON) tests/browser/test_jupyterlab.py; fi
+
+# Three readers at once through a real JupyterHub, from a standalone install in a fresh prefix.
+test-hub: hub-env kernel
+	$(HUB_ENV)/bin/python tests/hub/test_hub.py --kernel $(KERNEL)
 
 ## notebooks-html: executed chapters rendered to HTML under build/html, for reading.
 notebooks-html: setup

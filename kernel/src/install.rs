@@ -5,12 +5,18 @@
 //!   or `~/.local/share/jupyter`; `~/Library/Jupyter` on macOS);
 //! - `--sys-prefix`: `<sys.prefix>/share/jupyter` of the `python3` on PATH (a virtual
 //!   environment's, when one is active);
-//! - `--prefix DIR`: `DIR/share/jupyter`.
+//! - `--prefix DIR`: `DIR/share/jupyter`;
+//! - `--data-dir DIR`: `DIR` itself (a Jupyter data dir of the caller's choice).
 //!
 //! The kernelspec's argv runs this very binary (its absolute path) with `run`, and names the
 //! cache directory where dl-core's prebuilt build lives: `<prefix>/share/dl-kernel/cache`
 //! for the prefix locations, the session's default cache dir for `--user`
 //! (`SessionConfig::default_cache_dir`), or `--cache-dir`.
+//!
+//! A standalone install (`--shared-cache DIR --dl-core DIR`, see
+//! `scripts/install-standalone.sh`) names instead the installed dl-core and its shared,
+//! read-only build; no cache dir is written into the argv unless given, so that each reader's
+//! sessions go to that reader's own cache, made on demand.
 
 use dl_kernel::session::SessionConfig;
 use serde_json::{Value, json};
@@ -33,6 +39,17 @@ pub enum Location {
     SysPrefix,
     /// A given prefix.
     Prefix(PathBuf),
+    /// A given Jupyter data dir.
+    DataDir(PathBuf),
+}
+
+/// What a standalone install adds to the kernel's command line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Installed {
+    /// The shared cache: dl-core's build, made once by the installer (`--shared-cache`).
+    pub shared_cache: Option<PathBuf>,
+    /// dl-core's installed sources (`--dl-core`).
+    pub dl_core: Option<PathBuf>,
 }
 
 fn home() -> anyhow::Result<PathBuf> {
@@ -68,7 +85,7 @@ impl Location {
     /// The installation prefix, for the prefix locations.
     fn prefix(&self) -> anyhow::Result<Option<PathBuf>> {
         Ok(match self {
-            Location::User => None,
+            Location::User | Location::DataDir(_) => None,
             Location::SysPrefix => Some(python_sys_prefix()?),
             Location::Prefix(p) => Some(std::path::absolute(p)?),
         })
@@ -78,6 +95,9 @@ impl Location {
     pub fn data_dir(&self) -> anyhow::Result<PathBuf> {
         if let Some(prefix) = self.prefix()? {
             return Ok(prefix.join("share").join("jupyter"));
+        }
+        if let Location::DataDir(dir) = self {
+            return Ok(std::path::absolute(dir)?);
         }
         if let Some(dir) = env_dir("JUPYTER_DATA_DIR") {
             return Ok(std::path::absolute(dir)?);
@@ -99,13 +119,25 @@ impl Location {
     }
 }
 
-/// The kernel.json content.
-pub fn kernel_json(exe: &Path, cache_dir: &Path) -> Value {
+/// The kernel.json content: `run` with the cache dir, if one is given, and an install's
+/// shared cache and dl-core.
+pub fn kernel_json(exe: &Path, cache_dir: Option<&Path>, installed: &Installed) -> Value {
+    let mut argv: Vec<String> = [exe.to_string_lossy().as_ref(), "run"]
+        .into_iter()
+        .chain(["--connection-file", "{connection_file}"])
+        .map(str::to_owned)
+        .collect();
+    for (flag, dir) in [
+        ("--cache-dir", cache_dir),
+        ("--shared-cache", installed.shared_cache.as_deref()),
+        ("--dl-core", installed.dl_core.as_deref()),
+    ] {
+        if let Some(dir) = dir {
+            argv.extend([flag.to_owned(), dir.to_string_lossy().into_owned()]);
+        }
+    }
     json!({
-        "argv": [
-            exe.to_string_lossy(), "run", "--connection-file", "{connection_file}",
-            "--cache-dir", cache_dir.to_string_lossy(),
-        ],
+        "argv": argv,
         "display_name": DISPLAY_NAME,
         "language": "rust",
         "interrupt_mode": "signal",
@@ -114,23 +146,41 @@ pub fn kernel_json(exe: &Path, cache_dir: &Path) -> Value {
 }
 
 /// Writes the kernelspec; returns its directory.
-pub fn install(location: &Location, cache_dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+///
+/// With a shared cache, it must already hold a build (the install's `warm-up` runs first),
+/// and the cache dir is left to each reader unless `cache_dir` is given.
+pub fn install(
+    location: &Location,
+    cache_dir: Option<PathBuf>,
+    installed: &Installed,
+) -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe()?.canonicalize()?;
-    let cache_dir = match cache_dir {
-        Some(d) => std::path::absolute(d)?,
-        None => location.cache_dir()?,
+    let cache_dir = match (cache_dir, &installed.shared_cache) {
+        (Some(d), _) => Some(std::path::absolute(d)?),
+        (None, Some(_)) => None,
+        (None, None) => Some(location.cache_dir()?),
     };
+    if let Some(shared) = &installed.shared_cache
+        && !shared.join("templates").is_dir()
+    {
+        anyhow::bail!(
+            "{} holds no dl-core build: run `dl-kernel warm-up --cache-dir {0}` first",
+            shared.display()
+        );
+    }
     let dir = location.data_dir()?.join("kernels").join(KERNEL_NAME);
-    write_spec(&dir, &exe, &cache_dir)?;
+    write_spec(&dir, &kernel_json(&exe, cache_dir.as_deref(), installed))?;
+    if let Some(cache_dir) = &cache_dir {
+        std::fs::create_dir_all(cache_dir)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", cache_dir.display()))?;
+    }
     Ok(dir)
 }
 
-fn write_spec(dir: &Path, exe: &Path, cache_dir: &Path) -> anyhow::Result<()> {
+fn write_spec(dir: &Path, spec: &Value) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
-    std::fs::create_dir_all(cache_dir)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", cache_dir.display()))?;
-    let json = serde_json::to_string_pretty(&kernel_json(exe, cache_dir))?;
+    let json = serde_json::to_string_pretty(spec)?;
     std::fs::write(dir.join("kernel.json"), json + "\n")?;
     std::fs::write(dir.join("logo-32x32.png"), LOGO_32)?;
     std::fs::write(dir.join("logo-64x64.png"), LOGO_64)?;
@@ -154,7 +204,11 @@ mod tests {
 
     #[test]
     fn kernel_json_runs_this_binary_with_the_connection_file() {
-        let spec = kernel_json(Path::new("/opt/k/dl-kernel"), Path::new("/opt/cache"));
+        let spec = kernel_json(
+            Path::new("/opt/k/dl-kernel"),
+            Some(Path::new("/opt/cache")),
+            &Installed::default(),
+        );
         let argv: Vec<&str> = spec["argv"]
             .as_array()
             .unwrap()
@@ -178,6 +232,43 @@ mod tests {
     }
 
     #[test]
+    fn a_standalone_kernelspec_names_the_installed_dl_core_and_shared_build() {
+        let installed = Installed {
+            shared_cache: Some("/opt/rust-dl/share/dl-kernel/cache".into()),
+            dl_core: Some("/opt/rust-dl/share/dl-kernel/src/dl-core".into()),
+        };
+        let spec = kernel_json(Path::new("/opt/rust-dl/bin/dl-kernel"), None, &installed);
+        let argv: Vec<&str> = spec["argv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            argv[4..],
+            [
+                "--shared-cache",
+                "/opt/rust-dl/share/dl-kernel/cache",
+                "--dl-core",
+                "/opt/rust-dl/share/dl-kernel/src/dl-core"
+            ]
+        );
+        let root = std::env::temp_dir().join(format!("dlk-standalone-{}", uuid::Uuid::new_v4()));
+        let missing = Installed {
+            shared_cache: Some(root.join("cache")),
+            dl_core: None,
+        };
+        let error = install(&Location::DataDir(root.join("jupyter")), None, &missing)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("holds no dl-core build"), "{error}");
+        std::fs::create_dir_all(root.join("cache/templates")).unwrap();
+        let dir = install(&Location::DataDir(root.join("jupyter")), None, &missing).unwrap();
+        assert_eq!(dir, root.join("jupyter/kernels/rust-dl"));
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
     fn logos_are_pngs_of_the_right_size() {
         for (png, size) in [(LOGO_32, 32u32), (LOGO_64, 64)] {
             assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
@@ -193,7 +284,7 @@ mod tests {
         let loc = Location::Prefix(root.clone());
         assert_eq!(loc.data_dir().unwrap(), root.join("share/jupyter"));
         assert_eq!(loc.cache_dir().unwrap(), root.join("share/dl-kernel/cache"));
-        let dir = install(&loc, None).unwrap();
+        let dir = install(&loc, None, &Installed::default()).unwrap();
         assert_eq!(dir, root.join("share/jupyter/kernels/rust-dl"));
         let spec: Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("kernel.json")).unwrap())

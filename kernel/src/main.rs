@@ -34,6 +34,8 @@ enum Command {
         /// Where dl-core's prebuilt build is cached (default: the user cache dir).
         #[arg(long)]
         cache_dir: Option<PathBuf>,
+        #[command(flatten)]
+        installed: InstalledArgs,
         /// Do not preload dl-core and its prelude.
         #[arg(long)]
         no_preload: bool,
@@ -42,9 +44,13 @@ enum Command {
     Install {
         #[command(flatten)]
         location: LocationArgs,
-        /// The cache dir the kernel will use (default: chosen from the location).
+        /// The cache dir the kernel will use (default: chosen from the location; with
+        /// `--shared-cache`, each reader's own, `$XDG_CACHE_HOME/dl-kernel` or
+        /// `~/.cache/dl-kernel`).
         #[arg(long)]
         cache_dir: Option<PathBuf>,
+        #[command(flatten)]
+        installed: InstalledArgs,
     },
     /// Remove the kernelspec `rust-dl`.
     Uninstall {
@@ -56,7 +62,33 @@ enum Command {
         /// The cache dir (default: the user cache dir).
         #[arg(long)]
         cache_dir: Option<PathBuf>,
+        /// dl-core's sources (default: `$DL_CORE_PATH`, else the checkout's).
+        #[arg(long, value_name = "DIR")]
+        dl_core: Option<PathBuf>,
     },
+}
+
+/// A standalone install (`scripts/install-standalone.sh`): dl-core's sources and the shared,
+/// read-only build of it that every reader's sessions copy.
+#[derive(Args, Debug)]
+struct InstalledArgs {
+    /// A cache made once by the installer's `warm-up`, read and never written by sessions
+    /// (sets `DL_KERNEL_SHARED_CACHE`).
+    #[arg(long, value_name = "DIR")]
+    shared_cache: Option<PathBuf>,
+    /// dl-core's sources (sets `DL_CORE_PATH`; default: the checkout's).
+    #[arg(long, value_name = "DIR")]
+    dl_core: Option<PathBuf>,
+}
+
+impl InstalledArgs {
+    fn absolute(&self) -> anyhow::Result<install::Installed> {
+        let absolute = |dir: &Option<PathBuf>| dir.as_ref().map(std::path::absolute).transpose();
+        Ok(install::Installed {
+            shared_cache: absolute(&self.shared_cache)?,
+            dl_core: absolute(&self.dl_core)?,
+        })
+    }
 }
 
 #[derive(Args, Debug)]
@@ -71,14 +103,65 @@ struct LocationArgs {
     /// A given prefix: the kernelspec goes to DIR/share/jupyter/kernels.
     #[arg(long, value_name = "DIR")]
     prefix: Option<PathBuf>,
+    /// A given Jupyter data dir: the kernelspec goes to DIR/kernels.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 impl LocationArgs {
     fn location(&self) -> install::Location {
-        match (&self.prefix, self.sys_prefix) {
-            (Some(p), _) => install::Location::Prefix(p.clone()),
-            (None, true) => install::Location::SysPrefix,
-            (None, false) => install::Location::User,
+        match (&self.prefix, &self.data_dir, self.sys_prefix) {
+            (Some(p), _, _) => install::Location::Prefix(p.clone()),
+            (None, Some(d), _) => install::Location::DataDir(d.clone()),
+            (None, None, true) => install::Location::SysPrefix,
+            (None, None, false) => install::Location::User,
+        }
+    }
+}
+
+/// The directory of the toolchain's `libstd-*.so` (`rustc --print target-libdir`).
+///
+/// A compiled cell finds libstd through a RUNPATH relative to where rustc wrote it
+/// (`$ORIGIN/../..`), but evcxr loads it from one directory higher. That path is still right
+/// when the toolchain and the cache share no directory but `/` (extra `..` stop there, as
+/// with `~/.rustup` and `~/.cache` of different users), and wrong otherwise (a toolchain and
+/// readers' homes both under `/srv`): then the cell's process cannot load the cell.
+/// An installed kernel names the directory in `LD_LIBRARY_PATH`, which is searched first.
+fn toolchain_library_dir() -> Option<PathBuf> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let out = std::process::Command::new(rustc)
+        .args(["--print", "target-libdir"])
+        .output()
+        .ok()?;
+    let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    (out.status.success() && dir.is_dir()).then_some(dir)
+}
+
+/// Points this process at an installed dl-core and shared cache. Call before any other
+/// thread exists.
+fn use_installed(installed: &install::Installed) {
+    let library_path = installed
+        .shared_cache
+        .as_ref()
+        .and_then(|_| toolchain_library_dir())
+        .map(|dir| {
+            let mut paths = vec![dir];
+            if let Some(old) = std::env::var_os("LD_LIBRARY_PATH") {
+                paths.extend(std::env::split_paths(&old));
+            }
+            std::env::join_paths(paths)
+        });
+    // SAFETY: called from `real_main` before the session or the protocol core start any
+    // thread; nothing reads the environment concurrently.
+    unsafe {
+        if let Some(dir) = &installed.dl_core {
+            std::env::set_var("DL_CORE_PATH", dir);
+        }
+        if let Some(dir) = &installed.shared_cache {
+            std::env::set_var(dl_kernel::session::cache::SHARED_CACHE_ENV, dir);
+        }
+        if let Some(Ok(paths)) = library_path {
+            std::env::set_var("LD_LIBRARY_PATH", paths);
         }
     }
 }
@@ -112,8 +195,10 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Run {
             connection_file,
             cache_dir,
+            installed,
             no_preload,
         } => {
+            use_installed(&installed.absolute()?);
             let conn = jupyter_core::ConnectionInfo::read(&connection_file)?;
             let cache_dir = match cache_dir {
                 Some(d) => std::path::absolute(d)?,
@@ -124,8 +209,9 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Install {
             location,
             cache_dir,
+            installed,
         } => {
-            let dir = install::install(&location.location(), cache_dir)?;
+            let dir = install::install(&location.location(), cache_dir, &installed.absolute()?)?;
             println!(
                 "Installed kernelspec {} in {}",
                 install::KERNEL_NAME,
@@ -140,7 +226,11 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::WarmUp { cache_dir } => {
+        Command::WarmUp { cache_dir, dl_core } => {
+            use_installed(&install::Installed {
+                shared_cache: None,
+                dl_core: dl_core.map(std::path::absolute).transpose()?,
+            });
             let cache_dir = match cache_dir {
                 Some(d) => std::path::absolute(d)?,
                 None => default_cache_dir()?,

@@ -6,7 +6,8 @@
 //! .cargo/config.toml          profile overrides for dependencies (an ancestor of every
 //!                             evcxr crate below, so cargo applies it to all of them)
 //! templates/<key>/            a warmed evcxr crate directory: dl-core and its deps built
-//! templates/<key>/READY       written last: the template is complete
+//! templates/<key>/READY       written last: the template is complete (its key, then the
+//!                             `rustc` that built it)
 //! templates/<key>.lock        flock: exclusive while building, shared while copying
 //! templates/.build-<key>-<pid>/   a build in progress, renamed to <key> when done
 //! sessions/<pid>-<nanos>/     one per running kernel: evcxr/ (a copy of the template),
@@ -19,30 +20,26 @@
 //! build is never used. Building happens under an exclusive lock into a private directory that
 //! is renamed into place, so concurrent kernels never see half a template; copying (about
 //! 0.1 s) happens under a shared lock, so a template is never deleted while being copied.
+//!
+//! A standalone install adds a second, read-only cache made once by the installer
+//! (`DL_KERNEL_SHARED_CACHE`, see `cache/shared.rs`): sessions copy its template when the
+//! keys match and otherwise build one into their own cache, as above.
+
+mod build_settings;
+mod shared;
+
+pub use build_settings::{
+    cargo_config, deps_profile, detected_linker, rustc_verbose_version, vendored_sources,
+    workspace_lock,
+};
+pub use shared::{SHARED_CACHE_ENV, shared_cache_dir};
 
 use anyhow::{Context as _, Result};
 use sha2::{Digest as _, Sha256};
 use std::fs;
 use std::os::fd::AsRawFd as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
-
-/// Profile overrides for every non-workspace package of evcxr's per-cell crate (that is, every
-/// dependency: dl-core, ndarray, ...). Cells themselves keep evcxr's `[profile.dev]` with the
-/// opt-level set in `evcxr.toml`. `DL_KERNEL_DEPS_OPT_LEVEL` overrides the level (for
-/// measurements; use a separate cache directory then).
-pub fn deps_profile() -> String {
-    let level = std::env::var("DL_KERNEL_DEPS_OPT_LEVEL")
-        .ok()
-        .filter(|l| ["0", "1", "2", "3"].contains(&l.as_str()))
-        .unwrap_or_else(|| "3".to_owned());
-    format!(
-        "# Written by dl-kernel: dependencies of notebook cells are optimised, cells compile fast.\n\
-         [profile.dev.package.\"*\"]\nopt-level = {level}\ndebug-assertions = false\n\
-         overflow-checks = false\n"
-    )
-}
 
 /// The name of the file that marks a finished template.
 const READY: &str = "READY";
@@ -51,18 +48,25 @@ const READY: &str = "READY";
 #[derive(Debug, Clone)]
 pub struct Layout {
     root: PathBuf,
+    /// A read-only cache whose templates are copied first (`DL_KERNEL_SHARED_CACHE`).
+    shared: Option<PathBuf>,
 }
 
 impl Layout {
-    /// Creates the cache's directories and its cargo profile file.
+    /// Creates the cache's directories (on demand: a reader's first session makes them) and
+    /// its cargo configuration file. The shared cache, if one is set and is not `root` itself
+    /// (the installer's warm-up), is only read.
     pub fn create(root: &Path) -> Result<Layout> {
+        let shared = shared_cache_dir().filter(|shared| !shared::same_dir(shared, root));
         let layout = Layout {
             root: root.to_owned(),
+            shared,
         };
         for dir in [layout.templates(), layout.sessions(), root.join(".cargo")] {
             fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         }
-        write_if_changed(&root.join(".cargo").join("config.toml"), &deps_profile())?;
+        let config = cargo_config(&super::dl_core_path());
+        write_if_changed(&root.join(".cargo").join("config.toml"), &config)?;
         Ok(layout)
     }
 
@@ -114,13 +118,32 @@ impl Layout {
     /// Makes sure the template for `key` exists, building it with `build` when it does not,
     /// then copies it into `dest` (which must not exist yet).
     ///
-    /// `build` receives an empty directory and must leave a warmed evcxr crate in it.
+    /// `build` receives an empty directory and must leave a warmed evcxr crate in it. With a
+    /// shared cache, its template of the same key is copied instead; when it has none, the
+    /// kernel's log says why and the template is built here, once.
     pub fn copy_template(
         &self,
         key: &str,
         dest: &Path,
         build: impl FnOnce(&Path) -> Result<()>,
     ) -> Result<()> {
+        if let Some(shared) = &self.shared {
+            match shared::copy_shared_template(shared, key, dest) {
+                Ok(true) => return Ok(()),
+                Ok(false) => log::warn!(
+                    "{}; building dl-core once into {} (a few minutes; later sessions reuse it)",
+                    shared::why_not_shared(shared, key),
+                    self.root.display()
+                ),
+                Err(error) => {
+                    let _ = fs::remove_dir_all(dest);
+                    log::warn!(
+                        "copying the shared dl-core build failed ({error:#}); using {} instead",
+                        self.root.display()
+                    );
+                }
+            }
+        }
         let lock = self.lock(key)?;
         lock.shared()?;
         let template = self.template(key);
@@ -164,7 +187,8 @@ impl Layout {
             let _ = fs::remove_dir_all(&staging);
             return Err(error);
         }
-        fs::write(staging.join(READY), format!("{key}\n"))?;
+        let rustc = shared::rustc_release().unwrap_or_default();
+        fs::write(staging.join(READY), format!("{key}\n{rustc}\n"))?;
         let template = self.template(key);
         let _ = fs::remove_dir_all(&template);
         fs::rename(&staging, &template).context("moving the finished template into place")?;
@@ -250,6 +274,14 @@ impl FileLock {
         Ok(FileLock { file })
     }
 
+    /// A lock on an existing file that may not be written (a shared cache): flock needs
+    /// only a descriptor, not write access.
+    fn open_read_only(path: &Path) -> Result<FileLock> {
+        let file = fs::File::open(path)
+            .with_context(|| format!("opening lock file {}", path.display()))?;
+        Ok(FileLock { file })
+    }
+
     fn flock(&self, operation: libc::c_int) -> std::io::Result<()> {
         loop {
             // SAFETY: flock on a descriptor owned by `self.file`.
@@ -311,14 +343,10 @@ pub struct KeyInputs<'a> {
 pub fn cache_key(inputs: &KeyInputs) -> Result<String> {
     let mut hasher = Sha256::new();
     hasher.update(b"dl-kernel template v1\n");
-    hasher.update(deps_profile().as_bytes());
+    hasher.update(cargo_config(inputs.dl_core).as_bytes());
     hasher.update(inputs.settings.as_bytes());
     hasher.update(inputs.dl_core.to_string_lossy().as_bytes());
-    let rustc = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
-        .arg("-vV")
-        .output()
-        .context("running rustc -vV")?;
-    hasher.update(&rustc.stdout);
+    hasher.update(rustc_verbose_version()?);
     let mut files = Vec::new();
     list_files(inputs.dl_core, inputs.dl_core, &mut files)?;
     files.sort();
@@ -341,12 +369,6 @@ pub fn cache_key(inputs: &KeyInputs) -> Result<String> {
     Ok(hex::encode(&digest[..8]))
 }
 
-/// The workspace's `Cargo.lock` next to dl-core, whose versions the template reuses.
-pub fn workspace_lock(dl_core: &Path) -> Option<PathBuf> {
-    let lock = dl_core.parent()?.join("Cargo.lock");
-    lock.is_file().then_some(lock)
-}
-
 /// Source files of a crate: everything but build output, VCS data and hidden files.
 fn list_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
@@ -365,21 +387,6 @@ fn list_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The linker evcxr will pick (it looks for mold, then lld, on the PATH).
-pub fn detected_linker() -> &'static str {
-    let on_path = |name: &str| {
-        std::env::var_os("PATH")
-            .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(name).is_file()))
-    };
-    if on_path("mold") {
-        "mold"
-    } else if on_path("lld") {
-        "lld"
-    } else {
-        "system"
-    }
 }
 
 #[cfg(test)]
