@@ -284,9 +284,9 @@ pub fn conv2d_backward(
 /// whose packing costs more than the few multiply-adds per output.
 const SMALL_PATCH: usize = 16;
 
-/// `y[o, :] = b[o] + Σ_k W[o, k] · cols[k, :]` (then `max(0, ·)` if `relu`), 64 outputs at a
-/// time in registers: each output is written once, after its `k` multiply-adds (row updates
-/// of `y` would load and store it `k` times).
+/// `y[o, :] = b[o] + Σ_k W[o, k] · cols[k, :]` (then `max(0, ·)` if `relu`), 16 outputs at a
+/// time in one vector register: each output is written once, after its `k` fused
+/// multiply-adds (row updates of `y` would load and store it `k` times).
 #[allow(clippy::too_many_arguments)]
 fn small_patch_forward(
     weight: &[f32],
@@ -297,46 +297,34 @@ fn small_patch_forward(
     relu: bool,
     y: &mut [f32],
 ) {
-    const BLOCK: usize = 64;
+    const L: usize = 16;
     #[inline(always)]
-    fn block<const L: usize>(
-        w_row: &[f32],
-        b: f32,
-        cols: &[f32],
-        p: usize,
-        at: usize,
-        relu: bool,
-        y: &mut [f32],
-    ) {
+    fn block(w_row: &[f32], b: f32, cols: &[f32], p: usize, at: usize, len: usize) -> [f32; L] {
         let mut acc = [b; L];
         for (kk, &w) in w_row.iter().enumerate() {
-            let c: &[f32; L] = cols[kk * p + at..][..L].try_into().expect("L values");
-            for l in 0..L {
-                acc[l] += w * c[l];
+            let c = &cols[kk * p + at..kk * p + at + len];
+            for (a, &cv) in acc.iter_mut().zip(c) {
+                *a = w.mul_add(cv, *a);
             }
         }
-        if relu {
-            acc.iter_mut().for_each(|v| *v = v.max(0.0));
-        }
-        y[at..at + L].copy_from_slice(&acc);
+        acc
     }
     with_best_simd(
         #[inline(always)]
         || {
             for ((y_row, w_row), &b) in y.chunks_exact_mut(p).zip(weight.chunks_exact(k)).zip(bias)
             {
-                let mut at = 0;
-                while at + BLOCK <= p {
-                    block::<BLOCK>(w_row, b, cols, p, at, relu, y_row);
-                    at += BLOCK;
-                }
-                while at + 16 <= p {
-                    block::<16>(w_row, b, cols, p, at, relu, y_row);
-                    at += 16;
-                }
-                while at < p {
-                    block::<1>(w_row, b, cols, p, at, relu, y_row);
-                    at += 1;
+                for (i, y_block) in y_row.chunks_mut(L).enumerate() {
+                    let len = y_block.len();
+                    let mut acc = if len == L {
+                        block(w_row, b, cols, p, i * L, L)
+                    } else {
+                        block(w_row, b, cols, p, i * L, len)
+                    };
+                    if relu {
+                        acc.iter_mut().for_each(|v| *v = v.max(0.0));
+                    }
+                    y_block.copy_from_slice(&acc[..len]);
                 }
             }
         },
