@@ -15,6 +15,7 @@ import sys
 import time
 
 TRAIN = ["cnn", "rnn_small", "rnn_large", "lstm"]
+INFER = ["cnn_infer", "lstm_infer"]  # predict: inference in batches of 256
 GEMM = ["gemm1024", "gemm2048"]
 PEERS_TRAIN = ["torch", "keras-jax", "keras-tf"]
 PEERS_GEMM = ["numpy", "torch"]
@@ -54,7 +55,7 @@ def main():
     p.add_argument("--threads", default="2,1")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=float, default=4.0)
-    p.add_argument("--workloads", default=",".join(TRAIN + GEMM))
+    p.add_argument("--workloads", default=",".join(TRAIN + INFER + GEMM))
     p.add_argument("--frameworks", default="dl-core,torch,keras-jax,keras-tf,numpy")
     p.add_argument("--json", help="also write all measurements to this file")
     args = p.parse_args()
@@ -93,7 +94,7 @@ def main():
                 cells.append(f"{'-':>16}")
         ratio = f"{m / best:.2f}x" if best else "-"
         print(f"{threads:>7} {workload:10} {m:>10,.0f} " + " ".join(cells) + f"   {ratio}")
-    print("\n(x) = dl-core median / peer median; samples/s for training, GFLOP/s for gemm")
+    print("\n(x) = dl-core median / peer median; samples/s for training and inference (*_infer), GFLOP/s for gemm")
     if args.json:
         with open(args.json, "w") as f:
             json.dump([{"threads": k[0], "workload": k[1], "framework": k[2], "values": v} for k, v in results.items()], f, indent=1)

@@ -1,7 +1,7 @@
 """One peer measurement: `python peers.py <framework> <workload> <seconds> <threads>`.
 
 framework: torch | keras-jax | keras-tf | numpy (gemm only)
-workload:  cnn | rnn_small | rnn_large | lstm | gemm1024 | gemm2048
+workload:  cnn | rnn_small | rnn_large | lstm | gemm1024 | gemm2048 | cnn_infer | lstm_infer
 Prints one JSON line like dl-core's `bench_train` example. Data are synthetic, as in dl-core's
 benchmark: the same shapes, batch sizes, models, optimiser (Adam 1e-3) and losses.
 """
@@ -11,6 +11,10 @@ import sys
 import time
 
 framework, workload, seconds, threads = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+# "<model>_infer": inference (predict) of the training workload's model on INFER_N samples.
+inference = workload.endswith("_infer")
+model_name = workload[:-len("_infer")] if inference else workload
+INFER_N, INFER_BATCH = 4096, 256
 os.environ.setdefault("OMP_NUM_THREADS", str(threads))
 os.environ.setdefault("OPENBLAS_NUM_THREADS", str(threads))
 os.environ.setdefault("MKL_NUM_THREADS", str(threads))
@@ -32,11 +36,13 @@ SPECS = {
 
 
 def data(workload, channels_last):
-    n, batch = SPECS[workload]
-    if workload == "cnn":
+    n, batch = SPECS[model_name]
+    if inference:
+        n, batch = INFER_N, INFER_BATCH
+    if model_name == "cnn":
         x = rng.random((n, 28, 28, 1) if channels_last else (n, 1, 28, 28), dtype=np.float32)
         y = rng.integers(0, 10, n)
-    elif workload == "rnn_small":
+    elif model_name == "rnn_small":
         x = rng.standard_normal((n, 10, 1), dtype=np.float32)
         y = rng.standard_normal((n, 1), dtype=np.float32)
     else:
@@ -82,14 +88,14 @@ elif framework == "torch":
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     x, y, batch = data(workload, channels_last=False)
-    if workload == "cnn":
+    if model_name == "cnn":
         model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
                               nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10))
         loss_fn = nn.CrossEntropyLoss()  # softmax fused into the loss, PyTorch's idiom
         y_t = torch.from_numpy(y)
     else:
-        d, h = (1, 32) if workload == "rnn_small" else (32, 128)
-        cell = nn.LSTM if workload == "lstm" else nn.RNN
+        d, h = (1, 32) if model_name == "rnn_small" else (32, 128)
+        cell = nn.LSTM if model_name == "lstm" else nn.RNN
 
         class Last(nn.Module):
             def __init__(self):
@@ -114,7 +120,15 @@ elif framework == "torch":
             loss.backward()
             opt.step()
 
-    report(timed_epochs(epoch, n), "samples/s")
+    def predict():
+        # Inference in batches, no autograd graph (PyTorch's idiom for predicting).
+        with torch.inference_mode():
+            for i in range(0, n, batch):
+                model(x_t[i:i + batch])
+
+    if inference:
+        model.eval()
+    report(timed_epochs(predict if inference else epoch, n), "samples/s")
 
 else:
     os.environ["KERAS_BACKEND"] = {"keras-jax": "jax", "keras-tf": "tensorflow"}[framework]
@@ -126,7 +140,7 @@ else:
     from keras import layers
     keras.utils.set_random_seed(0)
     x, y, batch = data(workload, channels_last=True)
-    if workload == "cnn":
+    if model_name == "cnn":
         model = keras.Sequential([
             keras.Input((28, 28, 1)),
             layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
@@ -134,12 +148,16 @@ else:
             layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dense(10, activation="softmax")])
         model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
     else:
-        shape = (10, 1) if workload == "rnn_small" else (50, 32)
-        units = 32 if workload == "rnn_small" else 128
-        cell = layers.LSTM if workload == "lstm" else layers.SimpleRNN
+        shape = (10, 1) if model_name == "rnn_small" else (50, 32)
+        units = 32 if model_name == "rnn_small" else 128
+        cell = layers.LSTM if model_name == "lstm" else layers.SimpleRNN
         model = keras.Sequential([keras.Input(shape), cell(units), layers.Dense(1)])
         model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
     n = len(x)
+    if inference:
+        # predict over the whole set, batch by batch (compiled once, on the first call).
+        report(timed_epochs(lambda: model.predict(x, batch_size=batch, verbose=0), n), "samples/s")
+        sys.exit(0)
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0)  # warm-up: tracing and compilation
     start = time.perf_counter()
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0)

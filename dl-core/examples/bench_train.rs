@@ -1,9 +1,12 @@
-//! Training throughput of the book's models, for `bench/run_dl_bench.sh` (which compares them
-//! with PyTorch and Keras in the same run). Not a test: timings depend on the machine's load.
+//! Training and inference throughput of the book's models, for `bench/run_dl_bench.sh` (which
+//! compares them with PyTorch and Keras in the same run). Not a test: timings depend on the
+//! machine's load.
 //!
 //! ```text
 //! cargo run --release -p dl-core --example bench_train -- <workload> [seconds]
 //! workloads: cnn | rnn_small | rnn_large | lstm | gemm1024 | gemm2048 | gemm<m>x<n>x<k>
+//!            cnn_infer | lstm_infer   (`predict` over 4,096 samples, batches of 256)
+//!            profile_cnn | profile_lstm   (time per layer, forward and backward, one batch)
 //! ```
 //!
 //! Prints one JSON line: `{"framework": "dl-core", "workload": ..., "value": ..., "unit": ...}`.
@@ -95,6 +98,79 @@ fn gemm_gflops(m: usize, n: usize, k: usize, seconds: f64) -> f64 {
     2.0 * (m * n * k) as f64 / times[times.len() / 2] / 1e9
 }
 
+/// Samples per second of `predict` (inference in batches of 256, no gradients kept) on 4,096
+/// samples shaped as the training workload's.
+fn inference(workload: &str, seconds: f64) -> f64 {
+    let (x, _, model, _) = setup(workload);
+    let n = 4096;
+    let mut shape = x.shape().to_vec();
+    shape[0] = n;
+    let x = if workload == "cnn" {
+        dl_core::init::uniform(&shape, 0.0, 1.0)
+    } else {
+        dl_core::init::normal(&shape, 0.0, 1.0)
+    };
+    let checksum = |y: &Tensor| y.iter().map(|v| f64::from(*v)).sum::<f64>();
+    let mut total = checksum(&model.predict(&x)); // warm-up
+    let (mut samples, start) = (0usize, Instant::now());
+    while start.elapsed().as_secs_f64() < seconds {
+        total += checksum(&model.predict(&x));
+        samples += n;
+    }
+    assert!(total.is_finite(), "inference gave non-finite outputs");
+    samples as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Prints the share of a training step's time taken by each layer's forward and backward
+/// (one batch, repeated for `seconds`; the loss and the optimiser step are the rest).
+fn profile(workload: &str, seconds: f64) {
+    let (x, y, mut model, batch) = setup(workload);
+    let xb = x.slice_axis(ndarray::Axis(0), (0..batch).into()).to_owned();
+    let yb = y.slice_axis(ndarray::Axis(0), (0..batch).into()).to_owned();
+    let loss = Loss::Mse;
+    let names: Vec<String> = model.layer_names().iter().map(|s| s.to_string()).collect();
+    let mut forward = vec![0.0f64; names.len()];
+    let mut backward = vec![0.0f64; names.len()];
+    let (start, mut steps) = (Instant::now(), 0usize);
+    while start.elapsed().as_secs_f64() < seconds || steps < 3 {
+        model.zero_grad();
+        let mut a = xb.clone();
+        for (i, layer) in model.layers_mut().iter_mut().enumerate() {
+            let t = Instant::now();
+            a = layer.forward(&a, Mode::Train);
+            forward[i] += t.elapsed().as_secs_f64();
+        }
+        let target = if workload == "cnn" {
+            Tensor::zeros(a.raw_dim())
+        } else {
+            yb.clone()
+        };
+        let mut g = loss.gradient(&target, &a);
+        for (i, layer) in model.layers_mut().iter_mut().enumerate().rev() {
+            let t = Instant::now();
+            if i == 0 {
+                layer.backward_parameters(&g);
+            } else {
+                g = layer.backward(&g);
+            }
+            backward[i] += t.elapsed().as_secs_f64();
+        }
+        steps += 1;
+    }
+    let total: f64 = forward.iter().chain(&backward).sum();
+    println!(
+        "{workload}: {:.0} samples/s in layers (no loss, no optimiser)",
+        (steps * batch) as f64 / total
+    );
+    for (i, name) in names.iter().enumerate() {
+        println!(
+            "  {i} {name:12} forward {:5.1} %  backward {:5.1} %",
+            100.0 * forward[i] / total,
+            100.0 * backward[i] / total
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let workload = args.get(1).map(String::as_str).unwrap_or("cnn");
@@ -108,6 +184,11 @@ fn main() {
             _ => panic!("{usage}"),
         };
         (gemm_gflops(m, n, k, seconds), "GFLOP/s")
+    } else if let Some(trained) = workload.strip_prefix("profile_") {
+        profile(trained, seconds);
+        return;
+    } else if let Some(trained) = workload.strip_suffix("_infer") {
+        (inference(trained, seconds), "samples/s")
     } else {
         let (x, y, mut model, batch) = setup(workload);
         let options = || {

@@ -23,8 +23,9 @@ use rayon::prelude::*;
 
 /// Forward over a batch of `n` images: `x: [n, c, h, w]`, `weight: [oc, c·kh·kw]`,
 /// `bias: [oc]`; fills `cols: [n, c·kh·kw, oh·ow]` and, if `relu`, `out: [n, oc, oh·ow]`
-/// (both kept for backward; `out` may be empty without `relu`) and writes
-/// `y: [n, oc, oh, ow]`. With `relu`, `y = max(0, conv(x))`.
+/// (both kept for backward) and writes `y: [n, oc, oh, ow]`. With `relu`,
+/// `y = max(0, conv(x))`. For inference, pass both `cols` and `out` empty: nothing is kept,
+/// and each thread unrolls one image at a time into a buffer of its own.
 ///
 /// **Panics** if a slice length does not match `g`, `n` and `out_channels`.
 #[allow(clippy::too_many_arguments)]
@@ -49,35 +50,44 @@ pub fn conv2d_forward(
     );
     assert_eq!(weight.len(), o * k, "conv2d_forward: weight [{o}, {k}]");
     assert_eq!(bias.len(), o, "conv2d_forward: bias [{o}]");
-    assert_eq!(
-        cols.len(),
-        n * k * p,
+    assert!(
+        cols.is_empty() || cols.len() == n * k * p,
         "conv2d_forward: cols [{n}, {k}, {p}]"
     );
     assert_eq!(y.len(), n * o * p, "conv2d_forward: output [{n}, {o}, {p}]");
     assert!(
-        !relu || out.len() == y.len(),
+        out.is_empty() || (relu && out.len() == y.len()),
         "conv2d_forward: out [{n}, {o}, {p}]"
     );
-    let out_chunk = if relu { o * p } else { usize::MAX };
-    let mut outs: Vec<&mut [f32]> = if relu {
-        out.chunks_mut(out_chunk).collect()
+    // Per-image views of the kept ReLU output (none when it is not kept).
+    let keep = relu && !out.is_empty();
+    let mut outs: Vec<&mut [f32]> = if keep {
+        out.chunks_mut(o * p).collect()
     } else {
         Vec::new()
     };
     outs.resize_with(n, Default::default);
+    // Columns kept for backward, or one image's columns per task when `cols` is empty.
+    let mut kept: Vec<&mut [f32]> = cols.chunks_mut(k * p).collect();
+    kept.resize_with(n, Default::default);
     x.par_chunks(g.image_len())
-        .zip(cols.par_chunks_mut(k * p))
+        .zip(kept.into_par_iter())
         .zip(y.par_chunks_mut(o * p))
         .zip(outs.into_par_iter())
-        .for_each(|(((x_n, cols_n), y_n), out_n)| {
-            im2col(x_n, g, cols_n);
-            for (row, b) in y_n.chunks_exact_mut(p).zip(bias) {
-                row.fill(*b);
-            }
-            if k <= SMALL_PATCH {
-                small_patch_forward(weight, cols_n, k, p, y_n);
+        .for_each_init(Vec::new, |scratch, (((x_n, cols_n), y_n), out_n)| {
+            let cols_n: &mut [f32] = if cols_n.is_empty() {
+                scratch.resize(k * p, 0.0);
+                scratch
             } else {
+                cols_n
+            };
+            im2col(x_n, g, cols_n);
+            if k <= SMALL_PATCH {
+                small_patch_forward(weight, bias, cols_n, k, p, relu, y_n);
+            } else {
+                for (row, b) in y_n.chunks_exact_mut(p).zip(bias) {
+                    row.fill(*b);
+                }
                 gemm(
                     o,
                     p,
@@ -89,17 +99,15 @@ pub fn conv2d_forward(
                     y_n,
                     Output::Accumulate,
                 );
+                if relu {
+                    with_best_simd(
+                        #[inline(always)]
+                        || y_n.iter_mut().for_each(|v| *v = v.max(0.0)),
+                    );
+                }
             }
-            if relu {
-                with_best_simd(
-                    #[inline(always)]
-                    || {
-                        for (v, kept) in y_n.iter_mut().zip(out_n.iter_mut()) {
-                            *v = v.max(0.0);
-                            *kept = *v;
-                        }
-                    },
-                );
+            if !out_n.is_empty() {
+                out_n.copy_from_slice(y_n);
             }
         });
 }
@@ -276,17 +284,47 @@ pub fn conv2d_backward(
 /// whose packing costs more than the few multiply-adds per output.
 const SMALL_PATCH: usize = 16;
 
-/// `y[o, :] += Σ_k W[o, k] · cols[k, :]` as vectorised row updates.
-fn small_patch_forward(weight: &[f32], cols: &[f32], k: usize, p: usize, y: &mut [f32]) {
+/// `y[o, :] = b[o] + Σ_k W[o, k] · cols[k, :]` (then `max(0, ·)` if `relu`), 16 outputs at a
+/// time in one vector register: each output is written once, after its `k` fused
+/// multiply-adds (row updates of `y` would load and store it `k` times).
+#[allow(clippy::too_many_arguments)]
+fn small_patch_forward(
+    weight: &[f32],
+    bias: &[f32],
+    cols: &[f32],
+    k: usize,
+    p: usize,
+    relu: bool,
+    y: &mut [f32],
+) {
+    const L: usize = 16;
+    #[inline(always)]
+    fn block(w_row: &[f32], b: f32, cols: &[f32], p: usize, at: usize, len: usize) -> [f32; L] {
+        let mut acc = [b; L];
+        for (kk, &w) in w_row.iter().enumerate() {
+            let c = &cols[kk * p + at..kk * p + at + len];
+            for (a, &cv) in acc.iter_mut().zip(c) {
+                *a = w.mul_add(cv, *a);
+            }
+        }
+        acc
+    }
     with_best_simd(
         #[inline(always)]
         || {
-            for (y_row, w_row) in y.chunks_exact_mut(p).zip(weight.chunks_exact(k)) {
-                for (w, c_row) in w_row.iter().zip(cols.chunks_exact(p)) {
-                    y_row
-                        .iter_mut()
-                        .zip(c_row)
-                        .for_each(|(yv, cv)| *yv += w * cv);
+            for ((y_row, w_row), &b) in y.chunks_exact_mut(p).zip(weight.chunks_exact(k)).zip(bias)
+            {
+                for (i, y_block) in y_row.chunks_mut(L).enumerate() {
+                    let len = y_block.len();
+                    let mut acc = if len == L {
+                        block(w_row, b, cols, p, i * L, L)
+                    } else {
+                        block(w_row, b, cols, p, i * L, len)
+                    };
+                    if relu {
+                        acc.iter_mut().for_each(|v| *v = v.max(0.0));
+                    }
+                    y_block.copy_from_slice(&acc[..len]);
                 }
             }
         },

@@ -194,15 +194,34 @@ impl Conv2d {
         g
     }
 
-    /// The output for `input`, with the im2col columns and (with the fused ReLU) the output
-    /// copy written to `cols` and `activated`, resized as needed.
+    /// The output for `input`. With `keep`, the im2col columns and (with the fused ReLU) the
+    /// output copy are written to `cols` and `activated`, resized as needed, for backward;
+    /// without, they are left empty (inference).
     #[track_caller]
-    fn run(&self, input: &Tensor, cols: &mut Vec<f32>, activated: &mut Vec<f32>) -> Tensor {
+    fn run(
+        &self,
+        input: &Tensor,
+        keep: bool,
+        cols: &mut Vec<f32>,
+        activated: &mut Vec<f32>,
+    ) -> Tensor {
         let g = self.geometry("Conv2d::forward", input.shape());
         let n = input.shape()[0];
         let x = input.as_standard_layout();
-        cols.resize(n * g.patch_len() * g.out_len(), 0.0);
-        activated.resize(n * self.out_channels * g.out_len(), 0.0);
+        let (cols_len, out_len) = if keep {
+            (
+                n * g.patch_len() * g.out_len(),
+                if self.relu {
+                    n * self.out_channels * g.out_len()
+                } else {
+                    0
+                },
+            )
+        } else {
+            (0, 0)
+        };
+        cols.resize(cols_len, 0.0);
+        activated.resize(out_len, 0.0);
         let mut y = crate::tensor::zeros_in_parallel(&[n, self.out_channels, g.out_h(), g.out_w()]);
         conv2d_forward(
             x.as_slice().expect("standard layout"),
@@ -253,7 +272,7 @@ impl Layer for Conv2d {
             std::mem::take(&mut self.cols),
             std::mem::take(&mut self.activated),
         );
-        let y = self.run(input, &mut cols, &mut activated);
+        let y = self.run(input, true, &mut cols, &mut activated);
         (self.cols, self.activated) = (cols, activated);
         self.input_shape = Some(input.shape().to_vec());
         y
@@ -261,7 +280,7 @@ impl Layer for Conv2d {
 
     #[track_caller]
     fn infer(&self, input: &Tensor) -> Tensor {
-        self.run(input, &mut Vec::new(), &mut Vec::new())
+        self.run(input, false, &mut Vec::new(), &mut Vec::new())
     }
 
     #[track_caller]
@@ -322,6 +341,47 @@ mod tests {
                 .with_padding(padding);
             let x = crate::init::normal(&[2, 2, 6, 5], 0.0, 1.0);
             check_layer(&mut conv, &x, Mode::Train, 1e-2).assert_within(1e-2);
+        }
+    }
+
+    #[test]
+    fn fused_relu_and_inference_agree_with_the_plain_convolution() {
+        // Small patches (1·3·3, the register-blocked kernel) and large ones (4·3·3, GEMM),
+        // with outputs whose width is not a multiple of the 16- and 64-value blocks.
+        for (c, width) in [(1, 30), (1, 70), (4, 11)] {
+            crate::seed(6);
+            let plain = Conv2d::new(c, 5, 3);
+            let mut fused = plain.clone().relu();
+            let x = crate::init::normal(&[3, c, 9, width], 0.0, 1.0);
+            let want = plain.infer(&x).mapv(|v| v.max(0.0));
+            for got in [fused.forward(&x, Mode::Train), fused.infer(&x)] {
+                assert_eq!(got.shape(), want.shape());
+                assert!(
+                    got.iter()
+                        .zip(want.iter())
+                        .all(|(a, b)| (a - b).abs() < 1e-5)
+                );
+            }
+            // Backward through the fused ReLU = the plain backward of the masked gradient.
+            let mut plain = plain;
+            let g = crate::init::normal(want.shape(), 0.0, 1.0);
+            let masked = ndarray::Zip::from(&g)
+                .and(&want)
+                .map_collect(|g, y| if *y > 0.0 { *g } else { 0.0 });
+            plain.forward(&x, Mode::Train);
+            let dx_plain = plain.backward(&masked);
+            let dx_fused = fused.backward(&g);
+            let close = |a: &Tensor, b: &Tensor| {
+                a.iter()
+                    .zip(b.iter())
+                    .all(|(u, v)| (u - v).abs() < 1e-4 * (1.0 + u.abs()))
+            };
+            assert!(close(&dx_plain, &dx_fused), "input gradient, {c} channels");
+            assert!(
+                close(&plain.weight.grad, &fused.weight.grad),
+                "weight gradient"
+            );
+            assert!(close(&plain.bias.grad, &fused.bias.grad), "bias gradient");
         }
     }
 

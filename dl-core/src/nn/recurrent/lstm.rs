@@ -12,7 +12,7 @@
 
 use super::bptt::{CellKind, rows};
 use super::unroll::{Recurrent, recurrent_layer};
-use crate::ops::fast_math::{sigmoid_in_place, tanh_in_place};
+use crate::ops::fast_math::{sigmoid, tanh};
 use crate::ops::gemm::{Output, Stored, gemm};
 use crate::tensor::Tensor;
 use rayon::prelude::*;
@@ -44,22 +44,21 @@ pub(super) fn forward_step(
         gates,
         Output::Accumulate,
     );
+    // One pass over the four gate blocks, element by element (the values stay in registers).
     rows!(n * gh, [gates => gh, c_next => h, h_next => h, tanh_c => h], |i, g, c, hn, tc| {
         let cp = &c_prev[i * h..(i + 1) * h];
-        let (ifo, gg) = g.split_at_mut(2 * h);
-        sigmoid_in_place(ifo);
-        let (gg, o) = gg.split_at_mut(h);
-        tanh_in_place(gg);
-        sigmoid_in_place(o);
-        let (ig, fg) = ifo.split_at(h);
+        let (ig, rest) = g.split_at_mut(h);
+        let (fg, rest) = rest.split_at_mut(h);
+        let (gg, og) = rest.split_at_mut(h);
+        let (og, c, hn, tc) = (&mut og[..h], &mut c[..h], &mut hn[..h], &mut tc[..h]);
         for k in 0..h {
-            c[k] = fg[k] * cp[k] + ig[k] * gg[k];
-            hn[k] = c[k];
-        }
-        tanh_in_place(hn);
-        tc.copy_from_slice(hn);
-        for k in 0..h {
-            hn[k] *= o[k];
+            let (iv, fv, gv, ov) = (sigmoid(ig[k]), sigmoid(fg[k]), tanh(gg[k]), sigmoid(og[k]));
+            (ig[k], fg[k], gg[k], og[k]) = (iv, fv, gv, ov);
+            let cv = fv * cp[k] + iv * gv;
+            let t = tanh(cv);
+            c[k] = cv;
+            tc[k] = t;
+            hn[k] = ov * t;
         }
     });
 }

@@ -106,6 +106,22 @@ impl Recurrent {
         y
     }
 
+    /// Inference: [`Recurrent::run`] with buffers that belong to the calling thread and are
+    /// reused from call to call (a fresh `[t, n, g·h]` gate buffer per batch would cost more
+    /// in page faults than the step's arithmetic).
+    #[track_caller]
+    pub fn infer(&self, input: &Tensor) -> Tensor {
+        thread_local! {
+            static BUFFERS: std::cell::RefCell<Vec<RnnBuffers>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        BUFFERS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buffers) => self.run(input, &mut buffers),
+            // Re-entered on the same thread (a recurrent layer inside a recurrent layer's
+            // inference): fresh buffers.
+            Err(_) => self.run(input, &mut Vec::new()),
+        })
+    }
+
     /// The output for `input`, with one set of `buffers` per part of the batch.
     #[track_caller]
     pub fn run(&self, input: &Tensor, buffers: &mut Vec<RnnBuffers>) -> Tensor {
@@ -294,7 +310,7 @@ macro_rules! recurrent_layer {
             }
             #[track_caller]
             fn infer(&self, input: &Tensor) -> Tensor {
-                self.cell.run(input, &mut Vec::new())
+                self.cell.infer(input)
             }
             #[track_caller]
             fn backward(&mut self, grad_output: &Tensor) -> Tensor {
