@@ -104,6 +104,7 @@
 //! | [`metrics`], [`model_selection`] | classification and regression metrics; k-fold, stratified, leave-one-out, `cross_val_score` |
 //! | [`plot`] | figures rendered to PNG and SVG, shown inline or saved |
 //! | [`display`], [`interrupt`] | the kernel protocol: rich output and cooperative interrupt |
+//! | [`widgets`] | ipywidgets from Rust: sliders, dropdown, checkbox, button, text, boxes, output, `interact` |
 //! | [`io`] | save and load models |
 //! | [`gradcheck`] | numeric gradient checking |
 //! | [`ops`] | fast kernels: GEMM, im2col convolution, pooling, vectorised exp/sigmoid/tanh |
@@ -132,6 +133,7 @@ pub mod process_wide;
 pub mod rng;
 pub mod tensor;
 pub mod train;
+pub mod widgets;
 
 pub use error::{DlError, Result};
 /// The array crate dl-core is built on (for `Ix2`, `Zip`, ... in a cell).
