@@ -223,9 +223,11 @@ def play_with_widgets(page, notebook: Path) -> None:
         page.mouse.move(x + (target - x) * k / 10, y)
         time.sleep(0.03)
     page.mouse.up()
-    page.wait_for_function(
-        "([img, src]) => img.getAttribute('src') !== src",
-        arg=[figure.element_handle(), before_png], timeout=30_000)
+    # The output is re-rendered on update: read the figure afresh until its PNG changes.
+    deadline = time.monotonic() + 30
+    while figure.get_attribute("src") == before_png:
+        assert time.monotonic() < deadline, f"{name}: the figure was not redrawn after the drag"
+        time.sleep(0.1)
     after_value = readout.text_content()
     assert after_value != before_value, f"{name}: the slider still reads {after_value}"
     assert float(after_value) > float(before_value), f"{name}: dragged right, read {after_value}"

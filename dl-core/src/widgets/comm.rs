@@ -30,7 +30,7 @@ use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, ErrorKind};
 use std::os::unix::net::UnixStream;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 /// A callback on a widget: called with the state keys that changed.
 pub(crate) type Callback = Box<dyn FnMut(&Map<String, Value>) + Send>;
@@ -52,9 +52,11 @@ struct Registry {
     handling: Option<String>,
 }
 
+/// The process-wide registry. This copy of dl-core looks it up once: the widget thread,
+/// started by a copy that had already found it, never reads the environment.
 fn registry() -> MutexGuard<'static, Registry> {
-    let shared: &'static Mutex<Registry> =
-        crate::process_wide::shared("WIDGETS", Registry::default);
+    static FOUND: OnceLock<&'static Mutex<Registry>> = OnceLock::new();
+    let shared = FOUND.get_or_init(|| crate::process_wide::shared("WIDGETS", Registry::default));
     shared.lock().unwrap_or_else(|e| e.into_inner())
 }
 

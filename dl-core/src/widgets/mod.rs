@@ -1,5 +1,5 @@
 //! ipywidgets from Rust: sliders, a drop-down, a check box, a button, text, boxes, an output
-//! area, and [`interact`].
+//! area, and [`interact()`].
 //!
 //! The widgets speak the Jupyter widget protocol (version 2) to the maintained front end,
 //! `jupyterlab_widgets`, over the kernel's comms ([`comm`] says how). A widget shows itself
@@ -25,15 +25,15 @@
 //! assert_eq!(status.value(), "lr = 0.1");
 //! ```
 
-mod boxes;
-mod button;
-mod choice;
+pub mod boxes;
+pub mod button;
+pub mod choice;
 pub mod comm;
-mod interact;
-mod model;
-mod output;
-mod slider;
-mod text;
+pub mod interact;
+pub mod model;
+pub mod output;
+pub mod slider;
+pub mod text;
 
 pub use boxes::{HBox, VBox};
 pub use button::Button;
