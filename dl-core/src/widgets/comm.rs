@@ -10,9 +10,11 @@
 //! page → kernel  comm_msg   {method: "custom", content: {event: "click"}}  a button
 //! ```
 //!
-//! In the kernel (`DL_KERNEL=1`) messages to the page are `DLK_COMM {json}` lines on standard
-//! output. The page's messages arrive on the Unix socket named by `DL_KERNEL_COMM_SOCKET`,
-//! read by one thread started with the first widget. That thread drains every message
+//! In the kernel (`DL_KERNEL=1`) the first widget connects to the Unix socket named by
+//! `DL_KERNEL_COMM_SOCKET`. The page's messages arrive on it, read by one thread; messages to
+//! the page go back on it as `DLK_COMM {json}` lines (standard output only if it failed), so
+//! they reach the page between cells too. Displays made while a page message is handled
+//! (an `interact` redraw) take the same way. That thread drains every message
 //! already waiting before it runs callbacks, so a burst of slider events runs each callback
 //! once, with the latest value; it brackets its work on a message with
 //! `DLK_COMM_BEGIN {"msg_id"}` … `DLK_COMM_END {"msg_id"}` so that what callbacks print or
@@ -48,6 +50,8 @@ struct Entry {
 struct Registry {
     models: HashMap<String, Entry>,
     listening: bool,
+    /// The kernel's end of the socket, for messages to the page.
+    writer: Option<UnixStream>,
     /// The page's message being handled now (for an output widget's capture).
     handling: Option<String>,
 }
@@ -60,6 +64,30 @@ fn registry() -> MutexGuard<'static, Registry> {
     shared.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Writes one marker line to the kernel: on the socket when connected, else on stdout.
+fn emit(line: &str) {
+    use std::io::Write as _;
+    let mut registry = registry();
+    if let Some(writer) = registry.writer.as_mut() {
+        if writer.write_all(format!("{line}\n").as_bytes()).is_ok() {
+            return;
+        }
+        registry.writer = None;
+    }
+    drop(registry);
+    emit_line(line);
+}
+
+/// Shows a bundle as an answer to the page's message being handled (on the socket, so it
+/// reaches the page while no cell runs); elsewhere as any display.
+pub(crate) fn display(bundle: &crate::display::MimeBundle, display_id: &str, update: bool) {
+    if in_kernel() && handling().is_some() {
+        emit(&bundle.marker_line(Some(display_id), update));
+    } else {
+        crate::display::display_with_id(bundle, Some(display_id), update);
+    }
+}
+
 /// Sends one comm message to the page (nothing outside a kernel).
 fn send(msg_type: &str, comm_id: &str, extra: Value) {
     if !in_kernel() {
@@ -69,12 +97,19 @@ fn send(msg_type: &str, comm_id: &str, extra: Value) {
     if let (Value::Object(record), Value::Object(extra)) = (&mut record, extra) {
         record.extend(extra);
     }
-    emit_line(&format!("{COMM_MARKER}{record}"));
+    emit(&format!("{COMM_MARKER}{record}"));
 }
 
 /// Opens the comm of a new model with its whole `state`; returns its id.
 pub(crate) fn open(state: Map<String, Value>) -> String {
     let comm_id = crate::display::new_display_id("w").replace('-', "");
+    {
+        let mut registry = registry();
+        if !registry.listening && in_kernel() {
+            registry.writer = start_listening();
+            registry.listening = registry.writer.is_some();
+        }
+    }
     send(
         "comm_open",
         &comm_id,
@@ -84,17 +119,13 @@ pub(crate) fn open(state: Map<String, Value>) -> String {
             "metadata": { "version": "2.1.0" },
         }),
     );
-    let mut registry = registry();
-    registry.models.insert(
+    registry().models.insert(
         comm_id.clone(),
         Entry {
             state,
             callbacks: Vec::new(),
         },
     );
-    if !registry.listening && in_kernel() {
-        registry.listening = start_listening();
-    }
     comm_id
 }
 
@@ -161,22 +192,23 @@ fn run_callbacks(comm_id: &str, changes: &Map<String, Value>) {
     }
 }
 
-/// Connects to the kernel's socket and starts the thread that reads the page's messages.
-fn start_listening() -> bool {
-    let Some(path) = std::env::var_os("DL_KERNEL_COMM_SOCKET") else {
-        return false;
-    };
-    let stream = match UnixStream::connect(&path) {
-        Ok(stream) => stream,
+/// Connects to the kernel's socket and starts the thread that reads the page's messages;
+/// returns the end to write to.
+fn start_listening() -> Option<UnixStream> {
+    let path = std::env::var_os("DL_KERNEL_COMM_SOCKET")?;
+    let connected = UnixStream::connect(&path).and_then(|s| s.try_clone().map(|w| (s, w)));
+    let (stream, writer) = match connected {
+        Ok(pair) => pair,
         Err(e) => {
             eprintln!("dl-core: widgets cannot hear the page ({e})");
-            return false;
+            return None;
         }
     };
     std::thread::Builder::new()
         .name("dl-core-widgets".into())
         .spawn(move || listen(stream))
-        .is_ok()
+        .ok()
+        .map(|_| writer)
 }
 
 /// A message from the page, as the kernel forwards it.
@@ -294,12 +326,12 @@ fn handle_batch(batch: Vec<PageMessage>) {
 
 fn begin(msg_id: &str) {
     registry().handling = Some(msg_id.to_owned());
-    emit_line(&format!("DLK_COMM_BEGIN {}", json!({ "msg_id": msg_id })));
+    emit(&format!("DLK_COMM_BEGIN {}", json!({ "msg_id": msg_id })));
 }
 
 fn end(msg_id: &str) {
     registry().handling = None;
-    emit_line(&format!("DLK_COMM_END {}", json!({ "msg_id": msg_id })));
+    emit(&format!("DLK_COMM_END {}", json!({ "msg_id": msg_id })));
 }
 
 #[cfg(test)]

@@ -86,7 +86,7 @@ where
             control.model().observe(key, move |_| {
                 let figure = (draw.lock().unwrap_or_else(|e| e.into_inner()))();
                 let bundle = png_bundle(&figure);
-                display_with_id(&bundle, Some(&view.display_id), true);
+                super::comm::display(&bundle, &view.display_id, true);
                 view.redraws.fetch_add(1, Ordering::SeqCst);
                 if let Ok(mut last) = view.last.lock() {
                     *last = bundle;

@@ -8,14 +8,19 @@
 //! {"msg_id":"<the page's comm_msg>","comm_id":"<widget>","event":"msg","data":{"method":"update","state":{"value":0.3}}}
 //! ```
 //!
-//! `event` is `msg` or `close`. The child answers through its standard output
-//! (`DLK_COMM_BEGIN` / `DLK_COMM_END` around what it prints, `markers.rs`). A message that
+//! `event` is `msg` or `close`. The child writes its comm messages back on the same socket as
+//! marker lines (`DLK_COMM`, `DLK_COMM_BEGIN` / `DLK_COMM_END` around a redraw's display,
+//! `markers.rs`): evcxr reads the child's standard output only while a cell runs, the socket is
+//! read always. A message that
 //! cannot be delivered (no widget was ever made, or the child restarted) is logged and
 //! finished at once. A restarted child connects again; the newest connection is the one used.
 
+use super::pump::Pump;
 use super::route::OutputRoute;
+use jupyter_core::interpreter::StreamName;
 use jupyter_core::interpreter::{CommReceiver, PageComm, PageCommEvent};
 use serde_json::json;
+use std::io::BufRead as _;
 use std::io::Write as _;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -41,12 +46,19 @@ impl ChildComms {
         let listener = UnixListener::bind(&path)?;
         let child: Arc<Mutex<Option<UnixStream>>> = Arc::default();
         let accepted = Arc::clone(&child);
+        let reader_route = Arc::clone(&route);
         std::thread::Builder::new()
             .name("dlk-comm-accept".into())
             .spawn(move || {
                 for stream in listener.incoming() {
                     match stream {
                         Ok(stream) => {
+                            if let Ok(reader) = stream.try_clone() {
+                                let route = Arc::clone(&reader_route);
+                                let _ = std::thread::Builder::new()
+                                    .name("dlk-comm-read".into())
+                                    .spawn(move || read_child(reader, &route));
+                            }
                             if let Ok(mut child) = accepted.lock() {
                                 *child = Some(stream);
                             }
@@ -81,6 +93,21 @@ impl ChildComms {
             return false;
         }
         true
+    }
+}
+
+/// Relays the child's marker lines from the socket until it closes.
+fn read_child(stream: UnixStream, route: &OutputRoute) {
+    let none = crossbeam_channel::never();
+    for line in std::io::BufReader::new(stream).lines() {
+        let Ok(line) = line else {
+            return;
+        };
+        let Some(hub) = route.hub() else {
+            continue;
+        };
+        let sink = hub.sink(None);
+        Pump::new(&sink, route).lines(StreamName::Stdout, line, &none);
     }
 }
 
