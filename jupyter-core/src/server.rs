@@ -13,7 +13,6 @@
 //! decoding is logged and dropped ([`Inbox`]). SIGINT interrupts the running cell instead of
 //! killing the kernel.
 
-use crate::comms::CommHub;
 use crate::connection::ConnectionInfo;
 use crate::control::Control;
 use crate::dispatch::Flow;
@@ -89,8 +88,6 @@ async fn serve<I: Interpreter + Send + 'static>(
         stdin_bridge.clone(),
     ));
 
-    let comms = CommHub::new(outbox.clone());
-
     // The interpreter's thread.
     let stopping = Arc::new(AtomicBool::new(false));
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
@@ -100,7 +97,6 @@ async fn serve<I: Interpreter + Send + 'static>(
             control.clone(),
             outbox.clone(),
             stdin_bridge.clone(),
-            comms.clone(),
         );
         let shutdown_tx = shutdown_tx.clone();
         let stopping = stopping.clone();
@@ -171,7 +167,7 @@ async fn serve<I: Interpreter + Send + 'static>(
         tokio::spawn(send_loop("iopub", iopub, iopub_out, signer)),
     );
     essential("heartbeat", tokio::spawn(heartbeat::beat(heartbeat)));
-    let shell_task = tokio::spawn(shell_loop(shell_recv, inbox.clone(), shell_tx, comms));
+    let shell_task = tokio::spawn(shell_loop(shell_recv, inbox.clone(), shell_tx));
     let shell_abort = shell_task.abort_handle();
     essential("shell receiver", shell_task);
     essential(
@@ -248,19 +244,13 @@ async fn shell_loop(
     mut socket: RouterRecvHalf,
     inbox: Arc<Inbox>,
     queue: UnboundedSender<Message>,
-    comms: CommHub,
 ) {
     loop {
         match socket.recv().await {
             Ok(frames) => {
-                let Some(msg) = inbox.decode("shell", frames) else {
-                    continue;
-                };
-                // Comm messages are handled here, so they reach the code that owns them
-                // while a cell runs too.
-                if CommHub::handles(msg.msg_type()) {
-                    comms.handle(&msg);
-                } else if queue.send(msg).is_err() {
+                if let Some(msg) = inbox.decode("shell", frames)
+                    && queue.send(msg).is_err()
+                {
                     return; // the interpreter thread has ended: shutting down
                 }
             }
