@@ -96,6 +96,67 @@ fn weights(
     p
 }
 
+/// One head's backward from its attention weights `P` and `G = ∂L/∂O` (all `[t, ·]`):
+///
+/// ```text
+/// ∂L/∂V = Pᵀ G     ∂L/∂S = P ⊙ (G Vᵀ − rowsum(G Vᵀ ⊙ P)) / √d     ∂L/∂Q = ∂L/∂S K     ∂L/∂K = (∂L/∂S)ᵀ Q
+/// ```
+fn head_backward(
+    p: &[f32],
+    [g, q, k, v]: [&[f32]; 4],
+    (t, d): (usize, usize),
+    [dq, dk, dv]: [&mut [f32]; 3],
+) {
+    let scale = 1.0 / (d as f32).sqrt();
+    batched_gemm(
+        1,
+        (t, d, t),
+        p,
+        Stored::Transposed,
+        g,
+        Stored::AsIs,
+        dv,
+        Output::Overwrite,
+    );
+    let mut ds = vec![0.0; t * t];
+    batched_gemm(
+        1,
+        (t, t, d),
+        g,
+        Stored::AsIs,
+        v,
+        Stored::Transposed,
+        &mut ds,
+        Output::Overwrite,
+    );
+    for (dp, p) in ds.chunks_mut(t).zip(p.chunks(t)) {
+        let dot: f32 = dp.iter().zip(p).map(|(a, b)| a * b).sum();
+        dp.iter_mut()
+            .zip(p)
+            .for_each(|(dp, p)| *dp = p * (*dp - dot) * scale);
+    }
+    batched_gemm(
+        1,
+        (t, d, t),
+        &ds,
+        Stored::AsIs,
+        k,
+        Stored::AsIs,
+        dq,
+        Output::Overwrite,
+    );
+    batched_gemm(
+        1,
+        (t, d, t),
+        &ds,
+        Stored::Transposed,
+        q,
+        Stored::AsIs,
+        dk,
+        Output::Overwrite,
+    );
+}
+
 /// The attention weights of queries against keys (`[.., t, t]`), to look at: what
 /// [`scaled_dot_product_attention`] averages the values with.
 pub fn attention_weights(q: &Tensor, k: &Tensor, masking: Masking) -> Tensor {
@@ -143,7 +204,6 @@ pub fn scaled_dot_product_attention(q: &Var, k: &Var, v: &Var, masking: Masking)
         );
     });
     let value = Tensor::from_shape_vec(IxDyn(q.shape()), out).expect("query shape");
-    let scale = 1.0 / (d as f32).sqrt();
     Var::from_op(
         "attention",
         value,
@@ -165,59 +225,11 @@ pub fn scaled_dot_product_attention(q: &Var, k: &Var, v: &Var, masking: Masking)
                 .zip(dv.par_chunks_mut(t * d))
                 .enumerate()
                 .for_each(|(i, ((dq, dk), dv))| {
-                    let at = |x: &[f32]| x[i * t * d..(i + 1) * t * d].to_vec();
-                    let (gi, qi, ki, vi) = (at(&g), at(&q), at(&k), at(&v));
+                    let run = i * t * d..(i + 1) * t * d;
+                    let (gi, qi, ki, vi) =
+                        (&g[run.clone()], &q[run.clone()], &k[run.clone()], &v[run]);
                     let pi = &p[i * t * t..(i + 1) * t * t];
-                    // ∂L/∂V = Pᵀ G
-                    batched_gemm(
-                        1,
-                        (t, d, t),
-                        pi,
-                        Stored::Transposed,
-                        &gi,
-                        Stored::AsIs,
-                        dv,
-                        Output::Overwrite,
-                    );
-                    // ∂L/∂P = G Vᵀ, then ∂L/∂S row by row (in place)
-                    let mut ds = vec![0.0; t * t];
-                    batched_gemm(
-                        1,
-                        (t, t, d),
-                        &gi,
-                        Stored::AsIs,
-                        &vi,
-                        Stored::Transposed,
-                        &mut ds,
-                        Output::Overwrite,
-                    );
-                    for (dp, p) in ds.chunks_mut(t).zip(pi.chunks(t)) {
-                        let dot: f32 = dp.iter().zip(p).map(|(a, b)| a * b).sum();
-                        dp.iter_mut()
-                            .zip(p)
-                            .for_each(|(dp, p)| *dp = p * (*dp - dot) * scale);
-                    }
-                    // ∂L/∂Q = ∂L/∂S K,  ∂L/∂K = (∂L/∂S)ᵀ Q
-                    batched_gemm(
-                        1,
-                        (t, d, t),
-                        &ds,
-                        Stored::AsIs,
-                        &ki,
-                        Stored::AsIs,
-                        dq,
-                        Output::Overwrite,
-                    );
-                    batched_gemm(
-                        1,
-                        (t, d, t),
-                        &ds,
-                        Stored::Transposed,
-                        &qi,
-                        Stored::AsIs,
-                        dk,
-                        Output::Overwrite,
-                    );
+                    head_backward(pi, [gi, qi, ki, vi], (t, d), [dq, dk, dv]);
                 });
             let shape = IxDyn(inputs[0].shape());
             let tensor =
@@ -311,7 +323,6 @@ pub fn self_attention(qkv: &Var, heads: usize, masking: Masking) -> Var {
         }
     }
     let value = Tensor::from_shape_vec(IxDyn(&[n, t, w]), joined).expect("joined shape");
-    let scale = 1.0 / (d as f32).sqrt();
     Var::from_op(
         "self_attention",
         value,
@@ -336,53 +347,7 @@ pub fn self_attention(qkv: &Var, heads: usize, masking: Masking) -> Var {
                     let run = pair * t * d..(pair + 1) * t * d;
                     let (qi, ki, vi) = (&q[run.clone()], &k[run.clone()], &v[run]);
                     let pi = &p[pair * t * t..(pair + 1) * t * t];
-                    batched_gemm(
-                        1,
-                        (t, d, t),
-                        pi,
-                        Stored::Transposed,
-                        &gi,
-                        Stored::AsIs,
-                        dv,
-                        Output::Overwrite,
-                    );
-                    let mut ds = vec![0.0; t * t];
-                    batched_gemm(
-                        1,
-                        (t, t, d),
-                        &gi,
-                        Stored::AsIs,
-                        vi,
-                        Stored::Transposed,
-                        &mut ds,
-                        Output::Overwrite,
-                    );
-                    for (dp, p) in ds.chunks_mut(t).zip(pi.chunks(t)) {
-                        let dot: f32 = dp.iter().zip(p).map(|(a, b)| a * b).sum();
-                        dp.iter_mut()
-                            .zip(p)
-                            .for_each(|(dp, p)| *dp = p * (*dp - dot) * scale);
-                    }
-                    batched_gemm(
-                        1,
-                        (t, d, t),
-                        &ds,
-                        Stored::AsIs,
-                        ki,
-                        Stored::AsIs,
-                        dq,
-                        Output::Overwrite,
-                    );
-                    batched_gemm(
-                        1,
-                        (t, d, t),
-                        &ds,
-                        Stored::Transposed,
-                        qi,
-                        Stored::AsIs,
-                        dk,
-                        Output::Overwrite,
-                    );
+                    head_backward(pi, [&gi, qi, ki, vi], (t, d), [dq, dk, dv]);
                 });
             for (pair, parts) in grads.iter().enumerate() {
                 let (b, h) = (pair / heads, pair % heads);
