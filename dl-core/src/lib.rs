@@ -107,6 +107,7 @@
 //! | [`metrics`], [`model_selection`] | classification and regression metrics; k-fold, stratified, leave-one-out, `cross_val_score` |
 //! | [`plot`] | figures rendered to PNG and SVG, shown inline or saved |
 //! | [`display`], [`interrupt`] | the kernel protocol: rich output and cooperative interrupt |
+//! | [`widgets`] | ipywidgets from Rust: sliders, dropdown, checkbox, button, text, boxes, output, `interact` |
 //! | [`io`] | save and load models |
 //! | [`autograd`] | reverse-mode automatic differentiation: `Var`, its operations, `backward` |
 //! | [`gradcheck`] | numeric gradient checking |
@@ -137,6 +138,7 @@ pub mod process_wide;
 pub mod rng;
 pub mod tensor;
 pub mod train;
+pub mod widgets;
 
 pub use error::{DlError, Result};
 /// The array crate dl-core is built on (for `Ix2`, `Zip`, ... in a cell).

@@ -6,6 +6,7 @@
 //! `execute_result`. After a good cell, each of the request's `user_expressions` is
 //! evaluated as a silent cell whose value is the answer.
 
+use crate::comms::CommHub;
 use crate::dispatch::Flow;
 use crate::history::{History, Query};
 use crate::interpreter::{ExecuteError, ExecuteOutcome, ExecuteRequest as Cell, Interpreter};
@@ -39,9 +40,11 @@ impl Cells {
         interpreter: &mut impl Interpreter,
         out: &Outbox,
         stdin: &StdinBridge,
+        comms: &CommHub,
         msg: &Message,
         request: &ExecuteRequest,
     ) -> Flow {
+        comms.note_cell(msg);
         let store = request.stores_history();
         if store {
             self.count += 1;
@@ -67,6 +70,7 @@ impl Cells {
             parent: msg,
             allow_stdin: request.allow_stdin,
             stdin,
+            comms,
         };
         match interpreter.execute(&cell, &sink) {
             ExecuteOutcome::Ok { result } => {

@@ -13,8 +13,8 @@ use crate::iopub::ExecutionState;
 use crate::message::Message;
 use crate::outbox::Outbox;
 use crate::request::{
-    CommInfoRequest, CommOpen, CompleteRequest, ExecuteRequest, HistoryRequest, InspectRequest,
-    IsCompleteRequest, ShutdownRequest,
+    CommInfoRequest, CommMsg, CommOpen, CompleteRequest, ExecuteRequest, HistoryRequest,
+    InspectRequest, IsCompleteRequest, ShutdownRequest,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -59,10 +59,12 @@ pub enum ShellRequest {
     History(HistoryRequest),
     /// `comm_info_request`.
     CommInfo(CommInfoRequest),
-    /// `comm_open`.
+    /// `comm_open` from the front end.
     CommOpen(CommOpen),
-    /// `comm_msg` or `comm_close` (no comms exist: ignored).
-    CommOther,
+    /// `comm_msg` from the front end.
+    CommMsg(CommMsg),
+    /// `comm_close` from the front end.
+    CommClose(CommMsg),
 }
 
 impl Request {
@@ -85,7 +87,8 @@ impl Request {
             "history_request" => Request::Shell(S::History(de(content)?)),
             "comm_info_request" => Request::Shell(S::CommInfo(de(content)?)),
             "comm_open" => Request::Shell(S::CommOpen(de(content)?)),
-            "comm_msg" | "comm_close" => Request::Shell(S::CommOther),
+            "comm_msg" => Request::Shell(S::CommMsg(de(content)?)),
+            "comm_close" => Request::Shell(S::CommClose(de(content)?)),
             other => Request::Unknown(other.to_owned()),
         })
     }
@@ -167,6 +170,9 @@ mod tests {
                 json!({"hist_access_type": "tail", "n": "3"}),
             ),
             ("comm_open", json!({"comm_id": "c"})),
+            ("comm_msg", json!({"data": {}})),
+            ("comm_msg", json!({"comm_id": 7, "data": {}})),
+            ("comm_close", json!({"comm_id": "c", "data": []})),
             ("shutdown_request", json!({"restart": 1})),
         ] {
             assert!(parse(t, c.clone()).is_err(), "{t} {c}");
@@ -204,7 +210,8 @@ mod tests {
             ("is_complete_request", json!({"code": ""})),
             ("history_request", json!({"hist_access_type": "tail"})),
             ("comm_info_request", json!({})),
-            ("comm_msg", json!({})),
+            ("comm_msg", json!({"comm_id": "c"})),
+            ("comm_close", json!({"comm_id": "c", "data": null})),
         ] {
             assert!(matches!(parse(t, c), Ok(Request::Shell(_))), "{t}");
         }

@@ -67,6 +67,99 @@ pub trait OutputSink: Send + Sync {
     /// Ask the front end for a line of input (`input_request` on stdin). `None` when the
     /// request did not allow stdin or the front end did not answer.
     fn input(&self, prompt: &str, password: bool) -> Option<String>;
+    /// A comm message from the kernel's side (`comm_open`, `comm_msg`, `comm_close` on
+    /// iopub). A sink that cannot carry comms drops it.
+    fn comm(&self, comm: KernelComm) {
+        log::debug!(
+            "dropped a comm message for {}: this output has no comms",
+            comm.comm_id()
+        );
+    }
+}
+
+/// A comm message the interpreter's code sends to the front end (a widget's model opened,
+/// updated or closed). Published on iopub with the current request as parent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KernelComm {
+    /// `comm_open`: a new comm for the front end's `target_name` handler.
+    Open {
+        /// A new id, unique in the session.
+        comm_id: String,
+        /// The front end's handler (`jupyter.widget`).
+        target_name: String,
+        /// Opening data.
+        data: Map<String, Value>,
+        /// Message metadata (`{"version": "2.1.0"}` for widgets).
+        metadata: Map<String, Value>,
+    },
+    /// `comm_msg` on an open comm.
+    Message {
+        /// The comm.
+        comm_id: String,
+        /// The message.
+        data: Map<String, Value>,
+    },
+    /// `comm_close`.
+    Close {
+        /// The comm.
+        comm_id: String,
+        /// Closing data.
+        data: Map<String, Value>,
+    },
+}
+
+impl KernelComm {
+    /// The comm the message is for.
+    pub fn comm_id(&self) -> &str {
+        match self {
+            KernelComm::Open { comm_id, .. }
+            | KernelComm::Message { comm_id, .. }
+            | KernelComm::Close { comm_id, .. } => comm_id,
+        }
+    }
+}
+
+/// What the front end did to a comm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageCommEvent {
+    /// `comm_open` for a target the interpreter accepts.
+    Open {
+        /// The target the front end asked for.
+        target_name: String,
+    },
+    /// `comm_msg`.
+    Message,
+    /// `comm_close`.
+    Close,
+}
+
+/// A comm message from the front end, for the interpreter's code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageComm {
+    /// The message's own `msg_id`: outputs made while handling it carry it as parent
+    /// ([`CommHub::sink`](crate::comms::CommHub::sink)), and
+    /// [`CommHub::finished`](crate::comms::CommHub::finished) ends it.
+    pub msg_id: String,
+    /// The comm.
+    pub comm_id: String,
+    /// Open, message or close.
+    pub event: PageCommEvent,
+    /// The content's `data`.
+    pub data: Map<String, Value>,
+}
+
+/// The interpreter's side of comms: where the front end's comm messages go.
+///
+/// Called from the kernel's shell receiving task, as the messages arrive, whether or not a
+/// cell runs: `receive` must return at once (hand the message to another thread). When the
+/// message has been handled, the interpreter calls
+/// [`CommHub::finished`](crate::comms::CommHub::finished) with its `msg_id`, which publishes
+/// its `idle` status.
+pub trait CommReceiver: Send + Sync {
+    /// Whether a front end may open a comm for `target_name`.
+    fn accepts(&self, target_name: &str) -> bool;
+    /// A message for a comm that is open.
+    fn receive(&self, comm: PageComm);
 }
 
 /// How a cell ended.
@@ -149,6 +242,13 @@ pub trait Interpreter {
     /// What `kernel_info_reply` says about the implementation and its language. Asked once,
     /// when the kernel starts; must be cheap.
     fn kernel_info(&self) -> KernelInfo;
+    /// Called once, before any request, with the kernel's comms. An interpreter that speaks
+    /// comms keeps `hub` (to publish outside a cell) and returns its receiver; the default has
+    /// none, so every `comm_open` from the front end is closed at once.
+    fn attach_comms(&mut self, hub: crate::comms::CommHub) -> Option<Arc<dyn CommReceiver>> {
+        let _ = hub;
+        None
+    }
 }
 
 /// The interpreter's part of `kernel_info_reply` (the core adds the protocol version and

@@ -137,12 +137,44 @@ impl Content for ClearOutput {
     }
 }
 
-/// `comm_close`: the answer to a `comm_open` for a target this kernel does not have.
+/// `comm_open` from the kernel: a comm the kernel's code created (a widget's model).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommOpen<'a> {
+    /// The new comm's id.
+    pub comm_id: &'a str,
+    /// The front end's handler for it (`jupyter.widget`).
+    pub target_name: &'a str,
+    /// Opening data (a widget's whole state).
+    pub data: &'a Map<String, Value>,
+}
+
+impl Content for CommOpen<'_> {
+    fn msg_type(&self) -> &str {
+        "comm_open"
+    }
+}
+
+/// `comm_msg` from the kernel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommMsg<'a> {
+    /// The comm it is for.
+    pub comm_id: &'a str,
+    /// The message (a widget's state update).
+    pub data: &'a Map<String, Value>,
+}
+
+impl Content for CommMsg<'_> {
+    fn msg_type(&self) -> &str {
+        "comm_msg"
+    }
+}
+
+/// `comm_close`: a comm the kernel closes (or a `comm_open` for a target it does not have).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CommClose<'a> {
-    /// The comm the front end opened.
+    /// The comm being closed.
     pub comm_id: &'a str,
-    /// Always empty.
+    /// Closing data.
     pub data: Map<String, Value>,
 }
 

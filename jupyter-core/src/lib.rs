@@ -28,6 +28,11 @@
 //!    cell's outputs reach iopub as they are made through its [`sink`]; `input()` asks the
 //!    front end over [`stdin`].
 //!
+//! Comm messages (`comm_open`, `comm_msg`, `comm_close`, `comm_info_request`) skip the
+//! interpreter's queue: the shell task hands them to the [`comms`] hub as they arrive, which
+//! passes them to the interpreter's [`CommReceiver`](interpreter::CommReceiver), so widgets
+//! answer while a cell runs.
+//!
 //! The [`heartbeat`] echoes pings; [`history`] answers `history_request`; [`connection`]
 //! reads the connection file Jupyter writes.
 //!
@@ -41,6 +46,7 @@
 //! that beats but never answers.
 
 pub mod cells;
+pub mod comms;
 pub mod connection;
 pub mod control;
 pub mod dispatch;

@@ -124,6 +124,21 @@ impl Outbox {
         self.send(Channel::Iopub, msg);
     }
 
+    /// Publishes `content` on iopub, as [`publish`](Self::publish), with message `metadata`
+    /// (a widget's `comm_open` carries its protocol version there).
+    pub fn publish_with_metadata(
+        &self,
+        parent: &Message,
+        content: &impl Content,
+        metadata: Map<String, Value>,
+    ) {
+        let mut msg = self.build(parent, content);
+        msg.metadata = metadata;
+        let topic = format!("kernel.{}.{}", self.session, msg.msg_type());
+        msg.identities = vec![Bytes::from(topic)];
+        self.send(Channel::Iopub, msg);
+    }
+
     /// Publishes `status` (`busy` or `idle`) for `parent`.
     pub fn status(&self, parent: &Message, execution_state: ExecutionState) {
         self.publish(parent, &Status { execution_state });

@@ -235,19 +235,30 @@ impl Content for HistoryReply {
     }
 }
 
-/// `comm_info_reply`: this kernel opens no comms, so the list is always empty.
+/// `comm_info_reply`: the open comms, `{comm_id: {"target_name": ...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CommInfoReply {
     status: OkStatus,
     comms: Map<String, Value>,
 }
 
-impl Default for CommInfoReply {
-    fn default() -> CommInfoReply {
+impl CommInfoReply {
+    /// The reply listing `comms`, pairs of comm id and target name.
+    pub fn new<'a>(comms: impl IntoIterator<Item = (&'a str, &'a str)>) -> CommInfoReply {
+        let comms = comms
+            .into_iter()
+            .map(|(id, target)| (id.to_owned(), serde_json::json!({ "target_name": target })))
+            .collect();
         CommInfoReply {
             status: OkStatus::Ok,
-            comms: Map::new(),
+            comms,
         }
+    }
+}
+
+impl Default for CommInfoReply {
+    fn default() -> CommInfoReply {
+        CommInfoReply::new([])
     }
 }
 

@@ -135,7 +135,17 @@ pub struct CommOpen {
     /// The target the front end wants to reach.
     pub target_name: String,
     /// Opening data.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub data: Map<String, Value>,
+}
+
+/// `comm_msg` or `comm_close` content from the front end.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CommMsg {
+    /// The comm it is for.
+    pub comm_id: String,
+    /// The message's data.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub data: Map<String, Value>,
 }
 

@@ -13,6 +13,7 @@
 //! decoding is logged and dropped ([`Inbox`]). SIGINT interrupts the running cell instead of
 //! killing the kernel.
 
+use crate::comms::CommHub;
 use crate::connection::ConnectionInfo;
 use crate::control::Control;
 use crate::dispatch::Flow;
@@ -88,6 +89,8 @@ async fn serve<I: Interpreter + Send + 'static>(
         stdin_bridge.clone(),
     ));
 
+    let comms = CommHub::new(outbox.clone());
+
     // The interpreter's thread.
     let stopping = Arc::new(AtomicBool::new(false));
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
@@ -97,6 +100,7 @@ async fn serve<I: Interpreter + Send + 'static>(
             control.clone(),
             outbox.clone(),
             stdin_bridge.clone(),
+            comms.clone(),
         );
         let shutdown_tx = shutdown_tx.clone();
         let stopping = stopping.clone();
@@ -167,7 +171,7 @@ async fn serve<I: Interpreter + Send + 'static>(
         tokio::spawn(send_loop("iopub", iopub, iopub_out, signer)),
     );
     essential("heartbeat", tokio::spawn(heartbeat::beat(heartbeat)));
-    let shell_task = tokio::spawn(shell_loop(shell_recv, inbox.clone(), shell_tx));
+    let shell_task = tokio::spawn(shell_loop(shell_recv, inbox.clone(), shell_tx, comms));
     let shell_abort = shell_task.abort_handle();
     essential("shell receiver", shell_task);
     essential(
@@ -244,13 +248,19 @@ async fn shell_loop(
     mut socket: RouterRecvHalf,
     inbox: Arc<Inbox>,
     queue: UnboundedSender<Message>,
+    comms: CommHub,
 ) {
     loop {
         match socket.recv().await {
             Ok(frames) => {
-                if let Some(msg) = inbox.decode("shell", frames)
-                    && queue.send(msg).is_err()
-                {
+                let Some(msg) = inbox.decode("shell", frames) else {
+                    continue;
+                };
+                // Comm messages are handled here, so they reach the code that owns them
+                // while a cell runs too.
+                if CommHub::handles(msg.msg_type()) {
+                    comms.handle(&msg);
+                } else if queue.send(msg).is_err() {
                     return; // the interpreter thread has ended: shutting down
                 }
             }

@@ -6,17 +6,15 @@
 //! instead of a dead shell behind a heartbeat that goes on beating.
 
 use crate::cells::Cells;
+use crate::comms::CommHub;
 use crate::control::Control;
 use crate::dispatch::{self, Flow, Request, ShellRequest};
 use crate::interpreter::Interpreter;
-use crate::iopub::{CommClose, ExecutionState};
+use crate::iopub::ExecutionState;
 use crate::message::Message;
 use crate::outbox::{Channel, Outbox};
-use crate::reply::{
-    CommInfoReply, CompleteReply, ExecuteReply, InspectReply, IsCompleteReply, KernelErrorReply,
-};
+use crate::reply::{CompleteReply, ExecuteReply, InspectReply, IsCompleteReply, KernelErrorReply};
 use crate::stdin::StdinBridge;
-use serde_json::Map;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,23 +26,29 @@ pub struct ShellCore<I: Interpreter> {
     control: Arc<Control>,
     out: Outbox,
     stdin: Arc<StdinBridge>,
+    comms: CommHub,
     cells: Cells,
 }
 
 impl<I: Interpreter> ShellCore<I> {
     /// A core around `interpreter`; `control` answers the control requests that arrive on
-    /// shell.
+    /// shell. The interpreter is given `comms` ([`Interpreter::attach_comms`]).
     pub fn new(
-        interpreter: I,
+        mut interpreter: I,
         control: Arc<Control>,
         out: Outbox,
         stdin: Arc<StdinBridge>,
+        comms: CommHub,
     ) -> ShellCore<I> {
+        if let Some(receiver) = interpreter.attach_comms(comms.clone()) {
+            comms.set_receiver(receiver);
+        }
         ShellCore {
             interpreter,
             control,
             out,
             stdin,
+            comms,
             cells: Cells::default(),
         }
     }
@@ -127,8 +131,13 @@ impl<I: Interpreter> ShellCore<I> {
         self.out.status(msg, ExecutionState::Idle);
     }
 
-    /// Handles one shell message: busy, the handler, idle.
+    /// Handles one shell message: busy, the handler, idle. Comm messages go to the
+    /// [`CommHub`] (the server hands them to it before they reach this queue).
     pub fn handle(&mut self, msg: &Message) -> Flow {
+        if CommHub::handles(msg.msg_type()) {
+            self.comms.handle(msg);
+            return Flow::Continue;
+        }
         let out = self.out.clone();
         dispatch::serve(&out, msg, |request| match request {
             Request::Control(r) => self.control.answer(Channel::Shell, msg, &r),
@@ -144,9 +153,14 @@ impl<I: Interpreter> ShellCore<I> {
         let out = &self.out;
         match request {
             ShellRequest::Execute(r) => {
-                return self
-                    .cells
-                    .execute(&mut self.interpreter, out, &self.stdin, msg, &r);
+                return self.cells.execute(
+                    &mut self.interpreter,
+                    out,
+                    &self.stdin,
+                    &self.comms,
+                    msg,
+                    &r,
+                );
             }
             ShellRequest::Complete(r) => {
                 let cursor = clamp_cursor(&r.code, r.cursor_pos);
@@ -165,21 +179,12 @@ impl<I: Interpreter> ShellCore<I> {
             ShellRequest::History(r) => {
                 out.reply(Channel::Shell, msg, &self.cells.history_reply(&r));
             }
-            ShellRequest::CommInfo(_) => {
-                out.reply(Channel::Shell, msg, &CommInfoReply::default());
+            ShellRequest::CommInfo(_)
+            | ShellRequest::CommOpen(_)
+            | ShellRequest::CommMsg(_)
+            | ShellRequest::CommClose(_) => {
+                unreachable!("comm messages are handled by the comm hub")
             }
-            ShellRequest::CommOpen(c) => {
-                log::info!(
-                    "comm_open for unknown target {:?}: closing it",
-                    c.target_name
-                );
-                let close = CommClose {
-                    comm_id: &c.comm_id,
-                    data: Map::new(),
-                };
-                out.publish(msg, &close);
-            }
-            ShellRequest::CommOther => {}
         }
         Flow::Continue
     }

@@ -1,6 +1,7 @@
 //! The output sinks an interpreter writes a running cell's outputs to.
 
-use crate::interpreter::{Display, OutputSink, StreamName};
+use crate::comms::CommHub;
+use crate::interpreter::{Display, KernelComm, OutputSink, StreamName};
 use crate::iopub::{ClearOutput, DisplayData, Stream};
 use crate::message::Message;
 use crate::outbox::{Channel, Outbox};
@@ -17,6 +18,8 @@ pub struct CellSink<'a> {
     pub allow_stdin: bool,
     /// Where `input_reply` values arrive.
     pub stdin: &'a StdinBridge,
+    /// Where the cell's comm messages go.
+    pub comms: &'a CommHub,
 }
 
 impl OutputSink for CellSink<'_> {
@@ -42,6 +45,10 @@ impl OutputSink for CellSink<'_> {
             let request = InputRequest { prompt, password };
             self.out.reply(Channel::Stdin, self.parent, &request);
         })
+    }
+
+    fn comm(&self, comm: KernelComm) {
+        self.comms.send(self.parent, &comm);
     }
 }
 

@@ -269,6 +269,182 @@ fn comm_open_for_unknown_target_is_closed() {
     assert!(drain(&mut h.queues.shell).is_empty());
 }
 
+/// The shell reply to a request of type `t`.
+fn ask(h: &mut Harness, t: &str, c: Value) -> Message {
+    h.core.handle(&request(t, c));
+    drain(&mut h.queues.shell).remove(0)
+}
+
+/// The iopub messages of `parent`, waiting (up to 5 s) for its `idle`.
+fn iopub_until_idle(h: &mut Harness, parent: &Message) -> Vec<Message> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut seen = Vec::new();
+    loop {
+        seen.extend(
+            drain(&mut h.queues.iopub)
+                .into_iter()
+                .filter(|m| parent_id(m) == parent.header.msg_id),
+        );
+        if seen
+            .last()
+            .is_some_and(|m| m.content["execution_state"] == "idle")
+        {
+            return seen;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no idle: {:?}",
+            types(&seen)
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_comm_opened_by_the_kernel_is_published_listed_and_closed() {
+    let mut h = harness();
+    let cell = request("execute_request", json!({ "code": "open w-1" }));
+    h.core.handle(&cell);
+    let iopub = drain(&mut h.queues.iopub);
+    let open = iopub.iter().find(|m| m.msg_type() == "comm_open").unwrap();
+    assert_eq!(parent_id(open), cell.header.msg_id);
+    assert_eq!(open.content["comm_id"], "w-1");
+    assert_eq!(open.content["target_name"], "echo");
+    assert_eq!(open.content["data"]["state"]["value"], 1);
+    assert_eq!(open.metadata["version"], "2.1.0");
+    drain(&mut h.queues.shell);
+
+    let r = ask(&mut h, "comm_info_request", json!({}));
+    assert_eq!(
+        r.content["comms"],
+        json!({ "w-1": { "target_name": "echo" } })
+    );
+    let r = ask(
+        &mut h,
+        "comm_info_request",
+        json!({ "target_name": "echo" }),
+    );
+    assert_eq!(r.content["comms"]["w-1"]["target_name"], "echo");
+    let r = ask(
+        &mut h,
+        "comm_info_request",
+        json!({ "target_name": "jupyter.widget" }),
+    );
+    assert_eq!(r.content["comms"], json!({}));
+
+    let close = request("comm_close", json!({ "comm_id": "w-1", "data": {} }));
+    h.core.handle(&close);
+    iopub_until_idle(&mut h, &close);
+    let r = ask(&mut h, "comm_info_request", json!({}));
+    assert_eq!(r.content["comms"], json!({}), "a closed comm is not listed");
+    let events: Vec<_> = h
+        .log
+        .comms
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|c| c.event.clone())
+        .collect();
+    assert_eq!(events, [jupyter_core::interpreter::PageCommEvent::Close]);
+}
+
+#[test]
+fn a_page_message_is_answered_with_it_as_parent_between_busy_and_idle() {
+    let mut h = harness();
+    h.core
+        .handle(&request("execute_request", json!({ "code": "open w-2" })));
+    drain(&mut h.queues.iopub);
+    let msg = request(
+        "comm_msg",
+        json!({ "comm_id": "w-2", "data": { "method": "update" } }),
+    );
+    h.core.handle(&msg);
+    let iopub = iopub_until_idle(&mut h, &msg);
+    assert_eq!(
+        types(&iopub),
+        ["status:busy", "stream", "comm_msg", "status:idle"]
+    );
+    assert_eq!(iopub[1].content["text"], r#"echo: {"method":"update"}"#);
+    assert_eq!(iopub[2].content["comm_id"], "w-2");
+    assert!(
+        drain(&mut h.queues.shell)
+            .iter()
+            .all(|m| m.msg_type() != "comm_msg")
+    );
+    assert_eq!(h.log.comms.lock().unwrap()[0].msg_id, msg.header.msg_id);
+}
+
+#[test]
+fn the_page_may_open_a_comm_of_an_accepted_target() {
+    let mut h = harness();
+    let open = request(
+        "comm_open",
+        json!({ "comm_id": "p-1", "target_name": "echo", "data": {} }),
+    );
+    h.core.handle(&open);
+    assert_eq!(
+        types(&iopub_until_idle(&mut h, &open)),
+        ["status:busy", "status:idle"]
+    );
+    let r = ask(&mut h, "comm_info_request", json!({}));
+    assert_eq!(r.content["comms"]["p-1"]["target_name"], "echo");
+}
+
+#[test]
+fn a_message_for_an_unknown_comm_is_dropped_but_answered_idle() {
+    let mut h = harness();
+    let msg = request(
+        "comm_msg",
+        json!({ "comm_id": "nobody", "data": { "x": 1 } }),
+    );
+    h.core.handle(&msg);
+    let iopub = drain(&mut h.queues.iopub);
+    assert_eq!(types(&iopub), ["status:busy", "status:idle"]);
+    assert!(h.log.comms.lock().unwrap().is_empty(), "never delivered");
+    let close = request("comm_close", json!({ "comm_id": "nobody" }));
+    h.core.handle(&close);
+    assert_eq!(
+        types(&drain(&mut h.queues.iopub)),
+        ["status:busy", "status:idle"]
+    );
+}
+
+#[test]
+fn malformed_comm_content_is_dropped_and_the_kernel_goes_on() {
+    let mut h = harness();
+    h.core
+        .handle(&request("execute_request", json!({ "code": "open w-3" })));
+    drain(&mut h.queues.iopub);
+    drain(&mut h.queues.shell);
+    for (t, c) in [
+        ("comm_msg", json!({ "data": {} })),
+        ("comm_msg", json!({ "comm_id": 3, "data": {} })),
+        (
+            "comm_msg",
+            json!({ "comm_id": "w-3", "data": "not an object" }),
+        ),
+        (
+            "comm_open",
+            json!({ "comm_id": "x", "target_name": ["echo"] }),
+        ),
+        ("comm_close", json!({ "comm_id": null })),
+        ("comm_info_request", json!({ "target_name": 5 })),
+    ] {
+        h.core.handle(&request(t, c.clone()));
+        assert!(
+            drain(&mut h.queues.iopub).is_empty(),
+            "{t} {c}: no status at all"
+        );
+        assert!(drain(&mut h.queues.shell).is_empty(), "{t} {c}: no reply");
+    }
+    assert!(h.log.comms.lock().unwrap().is_empty());
+    let r = ask(&mut h, "comm_info_request", json!({}));
+    assert_eq!(
+        r.content["comms"]["w-3"]["target_name"], "echo",
+        "still open"
+    );
+}
+
 #[test]
 fn history_sees_stored_cells_only() {
     let mut h = harness();

@@ -317,3 +317,39 @@ async fn badly_signed_malformed_and_replayed_messages_are_never_run() {
     assert_eq!(*k.log.executed.lock().unwrap(), ["print once"]);
     k.shut_down().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comm_message_reaches_its_owner_while_a_cell_runs() {
+    let mut k = Kernel::start().await;
+    let open = k
+        .send_shell("execute_request", json!({ "code": "open w-1" }))
+        .await;
+    k.shell_reply().await;
+    k.iopub_of(&open).await;
+    let cell = k
+        .send_shell("execute_request", json!({ "code": "sleep 3000" }))
+        .await;
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let msg = k
+        .send_shell(
+            "comm_msg",
+            json!({ "comm_id": "w-1", "data": { "value": 7 } }),
+        )
+        .await;
+    let answer = k.iopub_of(&msg).await;
+    assert_eq!(
+        types(&answer),
+        ["status:busy", "stream", "comm_msg", "status:idle"]
+    );
+    assert_eq!(answer[1].content["text"], r#"echo: {"value":7}"#);
+    assert_eq!(answer[2].content["data"]["value"], 7);
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "the comm message waited for the cell"
+    );
+    let reply = k.shell_reply().await;
+    assert_eq!(parent_id(&reply), cell.header.msg_id, "the cell ran on");
+    assert_eq!(reply.content["status"], "ok");
+    k.shut_down().await;
+}

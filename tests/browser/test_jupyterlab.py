@@ -7,7 +7,9 @@ idle, and asserts that
   - every code cell ran and none produced an `error` output (read back from the saved file),
   - at least one plot rendered as a PNG image (untrusted notebooks show PNG, not SVG),
   - the live training display was updated in place while the cell ran (chapter 5),
-then saves a screenshot per chapter under build/screenshots/.
+  - the widgets work (chapter 3): dragging the learning-rate slider redraws the figure (its
+    PNG changes) and shows the new value; the reset button sets the slider back and says so,
+then saves a screenshot per chapter under build/screenshots/ (03_widgets.png for the widgets).
 
     test_jupyterlab.py [CHAPTER_PREFIX ...]     (default: 03 05)
 """
@@ -40,6 +42,8 @@ CHROMIUM_ARGS = [
 ]
 # Chapters whose training cell must show a display updated in place.
 LIVE_UPDATE_CHAPTERS = {"05"}
+# Chapters whose widgets are dragged and clicked.
+WIDGET_CHAPTERS = {"03"}
 T0 = time.monotonic()
 
 
@@ -192,6 +196,50 @@ def run_chapter(page, notebook: Path, root: Path) -> None:
     # Scroll to the first plot for the screenshot a reader sees in the README.
     pngs.first.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / f"{notebook.stem}.png"))
+    if notebook.stem[:2] in WIDGET_CHAPTERS:
+        play_with_widgets(page, notebook)
+
+
+def play_with_widgets(page, notebook: Path) -> None:
+    """Drags the learning-rate slider and clicks the reset button, as a reader would."""
+    name = notebook.name
+    label = page.locator(".widget-slider .widget-label", has_text=re.compile(r"^learning rate$"))
+    expect(label).to_have_count(1, timeout=30_000)
+    slider = page.locator(".widget-slider", has=label)
+    cell = page.locator(".jp-CodeCell", has=label)
+    figure = cell.locator(".jp-OutputArea-output[data-mime-type='image/png'] img").first
+    figure.scroll_into_view_if_needed()
+    readout = slider.locator(".widget-readout")
+    before_value, before_png = readout.text_content(), figure.get_attribute("src")
+    handle = slider.locator(".noUi-handle").first
+    box = handle.bounding_box()
+    track = slider.locator(".noUi-target, .slider").first.bounding_box()
+    assert box and track, f"{name}: the slider has no handle on screen"
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    target = track["x"] + 0.85 * track["width"]
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for k in range(1, 11):
+        page.mouse.move(x + (target - x) * k / 10, y)
+        time.sleep(0.03)
+    page.mouse.up()
+    # The output is re-rendered on update: read the figure afresh until its PNG changes.
+    deadline = time.monotonic() + 30
+    while figure.get_attribute("src") == before_png:
+        assert time.monotonic() < deadline, f"{name}: the figure was not redrawn after the drag"
+        time.sleep(0.1)
+    after_value = readout.text_content()
+    assert after_value != before_value, f"{name}: the slider still reads {after_value}"
+    assert float(after_value) > float(before_value), f"{name}: dragged right, read {after_value}"
+    log(f"{name}: dragged the learning rate from {before_value} to {after_value}: the figure was redrawn")
+    page.screenshot(path=str(SHOTS / f"{notebook.stem}_widgets.png"))
+    page.locator("button", has_text="reset lr to 0.1").click()
+    expect(page.get_by_text("reset: lr = 0.10")).to_be_visible(timeout=30_000)
+    expect(readout).to_have_text(re.compile(r"^0\.100?$"), timeout=30_000)
+    log(f"{name}: the reset button set the learning rate back to {readout.text_content()}")
+    figure.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"{notebook.stem}_widgets.png"))
+    log(f"{name}: widgets screenshot {(SHOTS / f'{notebook.stem}_widgets.png').relative_to(ROOT)}")
 
 
 def main() -> int:

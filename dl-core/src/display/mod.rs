@@ -55,6 +55,12 @@ impl MimeBundle {
         self
     }
 
+    /// Adds a MIME type whose content is JSON (a widget's view, `application/vnd.jupyter.widget-view+json`).
+    pub fn with_json(mut self, mime: &str, content: Value) -> MimeBundle {
+        self.data.insert(mime.to_string(), content);
+        self
+    }
+
     /// Adds `text/html`.
     pub fn with_html(self, html: &str) -> MimeBundle {
         self.with("text/html", html)
@@ -109,7 +115,7 @@ impl MimeBundle {
 }
 
 /// Writes one line to stdout in a single `write` and flushes it.
-fn emit_line(line: &str) {
+pub(crate) fn emit_line(line: &str) {
     let mut out = std::io::stdout().lock();
     // One write: the kernel reads the marker even after a partial line from `print!`.
     let mut buf = String::with_capacity(line.len() + 1);

@@ -5,16 +5,23 @@
 //! Cells: `print TEXT` (stdout), `value TEXT` (a result), `display` / `display update`
 //! (an image with display id `d1`), `input` (asks for a line, prints what came back),
 //! `sleep MS` (waits, or stops early with `KeyboardInterrupt` when interrupted),
-//! `panic` (panics); anything else fails with a `CompilationError`.
+//! `panic` (panics), `open ID` (opens comm `ID` for target `echo`); anything else fails with
+//! a `CompilationError`.
+//!
+//! Comms: the front end may open comms of target `echo`. A `comm_msg` is answered, on a
+//! thread of the mock's own (as a real interpreter's child would), with a `stream`
+//! `echo: DATA` and a `comm_msg` carrying the same data, both with the message as parent;
+//! then the message is finished.
 
 #![allow(dead_code)] // each test file uses its own part of the mock
 
 use bytes::Bytes;
+use jupyter_core::comms::CommHub;
 use jupyter_core::control::Control;
 use jupyter_core::interpreter::{
-    Completeness, Completions, Display, ExecuteError, ExecuteOutcome, ExecuteRequest, HelpLink,
-    Inspection, Interpreter, Interrupter, KernelInfo, LanguageInfo, MimeBundle, OutputSink,
-    StreamName,
+    CommReceiver, Completeness, Completions, Display, ExecuteError, ExecuteOutcome, ExecuteRequest,
+    HelpLink, Inspection, Interpreter, Interrupter, KernelComm, KernelInfo, LanguageInfo,
+    MimeBundle, OutputSink, PageComm, PageCommEvent, StreamName,
 };
 use jupyter_core::message::{Header, Message};
 use jupyter_core::outbox::{Outbox, OutboxQueues, Outgoing};
@@ -33,6 +40,39 @@ pub struct Log {
     pub executed: Mutex<Vec<String>>,
     /// How many times the interrupter was called.
     pub interrupts: AtomicUsize,
+    /// Every comm message from the front end, in order.
+    pub comms: Mutex<Vec<PageComm>>,
+}
+
+/// The mock's comm receiver: records, and echoes on a thread.
+pub struct Echo {
+    log: Arc<Log>,
+    hub: CommHub,
+}
+
+impl CommReceiver for Echo {
+    fn accepts(&self, target_name: &str) -> bool {
+        target_name == "echo"
+    }
+
+    fn receive(&self, comm: PageComm) {
+        self.log.comms.lock().unwrap().push(comm.clone());
+        let hub = self.hub.clone();
+        std::thread::spawn(move || {
+            if comm.event == PageCommEvent::Message {
+                let sink = hub.sink(Some(&comm.msg_id));
+                sink.stream(
+                    StreamName::Stdout,
+                    &format!("echo: {}", Value::Object(comm.data.clone())),
+                );
+                sink.comm(KernelComm::Message {
+                    comm_id: comm.comm_id.clone(),
+                    data: comm.data.clone(),
+                });
+            }
+            hub.finished(&comm.msg_id);
+        });
+    }
 }
 
 /// The mock's interrupter: counts, and stops a `sleep`.
@@ -100,6 +140,15 @@ impl Interpreter for Scripted {
                 ExecuteOutcome::Ok { result: None }
             }
             "sleep" => self.sleep(arg),
+            "open" => {
+                sink.comm(KernelComm::Open {
+                    comm_id: arg.to_owned(),
+                    target_name: "echo".into(),
+                    data: object(json!({ "state": { "value": 1 } })),
+                    metadata: object(json!({ "version": "2.1.0" })),
+                });
+                ExecuteOutcome::Ok { result: None }
+            }
             "panic" => panic!("scripted panic"),
             _ => ExecuteOutcome::Error(ExecuteError {
                 ename: "CompilationError".into(),
@@ -148,6 +197,13 @@ impl Interpreter for Scripted {
     }
 
     fn restart(&mut self) {}
+
+    fn attach_comms(&mut self, hub: CommHub) -> Option<Arc<dyn CommReceiver>> {
+        Some(Arc::new(Echo {
+            log: self.0.clone(),
+            hub,
+        }))
+    }
 
     fn kernel_info(&self) -> KernelInfo {
         KernelInfo {
@@ -201,7 +257,8 @@ pub fn harness() -> Harness {
         interpreter.interrupter(),
         stdin.clone(),
     ));
-    let core = ShellCore::new(interpreter, control.clone(), out, stdin.clone());
+    let comms = CommHub::new(out.clone());
+    let core = ShellCore::new(interpreter, control.clone(), out, stdin.clone(), comms);
     Harness {
         core,
         control,

@@ -35,6 +35,15 @@ pub struct CellState {
     pub killed_build: AtomicBool,
     /// evcxr's child, valid across evcxr's own restarts of it.
     pub child: Mutex<Option<Arc<Mutex<Child>>>>,
+    /// The socket the page's comm messages reach the child on (`DL_KERNEL_COMM_SOCKET`).
+    pub comm_socket: Option<PathBuf>,
+    /// The current context's output channels (stdout, stderr), for the idle relay.
+    pub outputs: Mutex<
+        Option<(
+            crossbeam_channel::Receiver<String>,
+            crossbeam_channel::Receiver<String>,
+        )>,
+    >,
 }
 
 impl CellState {

@@ -7,12 +7,16 @@
 //! - `DLK_DISPLAY {json}`: a rich output, or an in-place update of one (`display_id`, `update`);
 //! - `DLK_CLEAR_OUTPUT {json}`: `clear_output`;
 //! - `DLK_PARTIAL "json string"`: written by the child's output relay for text that was flushed
-//!   without a newline (`print!` + flush, a `\r` progress bar).
+//!   without a newline (`print!` + flush, a `\r` progress bar);
+//! - `DLK_COMM {json}`: a comm message to the page (`comm_open`, `comm_msg`, `comm_close`);
+//! - `DLK_COMM_BEGIN {"msg_id": ...}` … `DLK_COMM_END {"msg_id": ...}`: the child handles the
+//!   page's comm message `msg_id` in between (its output goes with that message as parent;
+//!   the end also means the message is done).
 //!
 //! A marker may start anywhere in a line; text before it is ordinary output. A marker whose JSON
 //! is malformed is shown as ordinary text, with a warning. This file is pure: no I/O.
 
-use jupyter_core::interpreter::{Display, MimeBundle};
+use jupyter_core::interpreter::{Display, KernelComm, MimeBundle};
 use serde_json::{Map, Value};
 
 /// Prefix of a rich-output marker.
@@ -21,6 +25,12 @@ pub const DISPLAY: &str = "DLK_DISPLAY ";
 pub const CLEAR_OUTPUT: &str = "DLK_CLEAR_OUTPUT ";
 /// Prefix of a partial line forwarded by the child's output relay.
 pub const PARTIAL: &str = "DLK_PARTIAL ";
+/// Prefix of a comm message to the page.
+pub const COMM: &str = "DLK_COMM ";
+/// Prefix of the start of the child's handling of a page's comm message.
+pub const COMM_BEGIN: &str = "DLK_COMM_BEGIN ";
+/// Prefix of the end of the child's handling of a page's comm message.
+pub const COMM_END: &str = "DLK_COMM_END ";
 
 /// One piece of a line of output.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,11 +44,17 @@ pub enum Piece {
         /// Wait for the next output before clearing.
         wait: bool,
     },
+    /// A comm message to the page.
+    Comm(KernelComm),
+    /// The child starts handling the page's comm message with this `msg_id`.
+    CommBegin(String),
+    /// The child is done with the page's comm message with this `msg_id`.
+    CommEnd(String),
     /// A malformed marker: shown as text, and this warning goes to stderr.
     Warning(String),
 }
 
-const PREFIXES: [&str; 3] = [DISPLAY, CLEAR_OUTPUT, PARTIAL];
+const PREFIXES: [&str; 6] = [DISPLAY, CLEAR_OUTPUT, PARTIAL, COMM, COMM_BEGIN, COMM_END];
 
 /// Splits one line (without its trailing newline) into pieces.
 ///
@@ -94,6 +110,12 @@ fn parse_marker(prefix: &str, payload: &str) -> Result<Piece, String> {
             Value::String(text) => Ok(Piece::Text(text)),
             _ => Err("expected a JSON string".into()),
         },
+        COMM => parse_comm(value).map(Piece::Comm),
+        COMM_BEGIN | COMM_END => match value.get("msg_id") {
+            Some(Value::String(id)) if prefix == COMM_BEGIN => Ok(Piece::CommBegin(id.clone())),
+            Some(Value::String(id)) => Ok(Piece::CommEnd(id.clone())),
+            _ => Err("expected {\"msg_id\": string}".into()),
+        },
         _ => Err(format!("unknown marker {prefix}")),
     }
 }
@@ -130,6 +152,42 @@ fn parse_display(value: Value) -> Result<Display, String> {
         metadata,
         display_id,
         update,
+    })
+}
+
+/// `{"msg_type": "comm_open" | "comm_msg" | "comm_close", "comm_id": ..., "data": {...}}`,
+/// with `target_name` (and optional `metadata`) for an open.
+fn parse_comm(value: Value) -> Result<KernelComm, String> {
+    let Value::Object(mut map) = value else {
+        return Err("expected a JSON object".into());
+    };
+    let mut string = |key: &str| match map.remove(key) {
+        Some(Value::String(s)) => Ok(s),
+        _ => Err(format!("`{key}` must be a string")),
+    };
+    let msg_type = string("msg_type")?;
+    let comm_id = string("comm_id")?;
+    let target_name = if msg_type == "comm_open" {
+        Some(string("target_name")?)
+    } else {
+        None
+    };
+    let mut object = |key: &str| match map.remove(key) {
+        Some(Value::Object(o)) => Ok(o),
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(_) => Err(format!("`{key}` must be an object")),
+    };
+    let data = object("data")?;
+    Ok(match (msg_type.as_str(), target_name) {
+        ("comm_open", Some(target_name)) => KernelComm::Open {
+            comm_id,
+            target_name,
+            data,
+            metadata: object("metadata")?,
+        },
+        ("comm_msg", _) => KernelComm::Message { comm_id, data },
+        ("comm_close", _) => KernelComm::Close { comm_id, data },
+        (other, _) => return Err(format!("unknown comm msg_type {other:?}")),
     })
 }
 
@@ -250,6 +308,48 @@ mod tests {
     fn unicode_before_marker() {
         let pieces = parse_line(r#"é→ DLK_CLEAR_OUTPUT {"wait":false}"#);
         assert_eq!(pieces, vec![text("é→ "), Piece::Clear { wait: false }]);
+    }
+
+    #[test]
+    fn comm_markers() {
+        let open = r#"DLK_COMM {"msg_type":"comm_open","comm_id":"w1","target_name":"jupyter.widget","data":{"state":{"value":1}},"metadata":{"version":"2.1.0"}}"#;
+        let Piece::Comm(KernelComm::Open {
+            comm_id,
+            target_name,
+            data,
+            metadata,
+        }) = &parse_line(open)[0]
+        else {
+            panic!("{:?}", parse_line(open));
+        };
+        assert_eq!(
+            (comm_id.as_str(), target_name.as_str()),
+            ("w1", "jupyter.widget")
+        );
+        assert_eq!(data["state"]["value"], json!(1));
+        assert_eq!(metadata["version"], json!("2.1.0"));
+        let update =
+            r#"DLK_COMM {"msg_type":"comm_msg","comm_id":"w1","data":{"method":"update"}}"#;
+        assert!(matches!(
+            &parse_line(update)[0],
+            Piece::Comm(KernelComm::Message { .. })
+        ));
+        assert_eq!(
+            parse_line(r#"DLK_COMM_BEGIN {"msg_id":"m-1"}"#),
+            vec![Piece::CommBegin("m-1".into())]
+        );
+        assert_eq!(
+            parse_line(r#"DLK_COMM_END {"msg_id":"m-1"}"#),
+            vec![Piece::CommEnd("m-1".into())]
+        );
+        for bad in [
+            r#"DLK_COMM {"msg_type":"comm_open","comm_id":"w1","data":{}}"#,
+            r#"DLK_COMM {"msg_type":"comm_shout","comm_id":"w1"}"#,
+            r#"DLK_COMM {"msg_type":"comm_msg","comm_id":"w1","data":[1]}"#,
+            r#"DLK_COMM_END {"msg_id":3}"#,
+        ] {
+            assert!(matches!(&parse_line(bad)[0], Piece::Warning(_)), "{bad}");
+        }
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! - `cache`: dl-core and its dependencies built once into a template, copied per session.
 //! - `markers`: the display protocol's parser (`DLK_DISPLAY` ... lines → outputs).
 //! - `pump`: a running cell's output on its way to the page; `panic_message` reads its panic.
+//! - comms: `comm_channel` carries the page's comm messages to the child (a Unix socket);
+//!   `route` sends the child's output to the comm message it handles; `idle_relay` reads the
+//!   child's output between cells.
 //! - `outcome`: how a cell ended, as the page is told; `cursor`: code points and bytes.
 //! - `child`: what runs in evcxr's child before evcxr's runtime (output relay, standard input).
 //! - `interrupt`: the interrupt file, then a forced stop after a grace period.
@@ -19,28 +22,36 @@
 
 pub mod cache;
 mod child;
+mod comm_channel;
 mod cursor;
+mod idle_relay;
 mod interrupt;
 pub mod markers;
 mod outcome;
 mod panic_message;
 mod pump;
 mod report;
+mod route;
 mod template_copy;
 mod worker;
 
 pub use child::runtime_hook;
 
 use anyhow::{Context as _, Result};
+use comm_channel::ChildComms;
 use crossbeam_channel::{Receiver, Sender, never, select};
 use cursor::{byte_offset, char_offset, end_of_name};
+use idle_relay::IdleRelay;
 use interrupt::{CellInterrupter, CellState};
+use jupyter_core::comms::CommHub;
+use jupyter_core::interpreter::CommReceiver;
 use jupyter_core::interpreter::{
     Completeness, Completions, ExecuteOutcome, ExecuteRequest, Inspection, Interpreter,
     Interrupter, KernelInfo, MimeBundle, OutputSink, StreamName,
 };
 use outcome::error_outcome;
 use pump::Pump;
+use route::OutputRoute;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -126,6 +137,9 @@ pub struct EvcxrInterpreter {
     jobs: Option<Sender<Job>>,
     worker: Option<std::thread::JoinHandle<()>>,
     state: Arc<CellState>,
+    route: Arc<OutputRoute>,
+    relay: Arc<IdleRelay>,
+    comms: Option<Arc<ChildComms>>,
 }
 
 impl EvcxrInterpreter {
@@ -139,7 +153,13 @@ impl EvcxrInterpreter {
         } else {
             None
         };
+        let route = Arc::new(OutputRoute::default());
+        let comms = ChildComms::listen(Arc::clone(&route))
+            .map_err(|e| log::warn!("no comm socket, widgets will not answer: {e}"))
+            .ok()
+            .map(Arc::new);
         let state = Arc::new(CellState {
+            comm_socket: comms.as_ref().map(|c| c.path().to_owned()),
             interrupt_file: Some(match &session {
                 Some(session) => session.interrupt_file(),
                 None => {
@@ -156,10 +176,15 @@ impl EvcxrInterpreter {
             // The worker (and evcxr's context, which need not be `Send`) lives on its thread.
             .spawn(move || Worker::new(config, session, worker_state).run(jobs_rx))
             .context("starting the evcxr worker thread")?;
+        let relay = IdleRelay::start(Arc::clone(&state), Arc::clone(&route))
+            .context("starting the idle output relay")?;
         Ok(EvcxrInterpreter {
             jobs: Some(jobs),
             worker: Some(handle),
             state,
+            route,
+            relay,
+            comms,
         })
     }
 
@@ -174,6 +199,7 @@ impl Drop for EvcxrInterpreter {
     fn drop(&mut self) {
         // Closing the job queue ends the worker, which stops evcxr's child and removes the
         // session directory. Wait a little for it, not forever.
+        self.relay.stop();
         self.jobs = None;
         if let Some(worker) = self.worker.take() {
             let deadline = Instant::now() + Duration::from_secs(3);
@@ -189,6 +215,7 @@ impl Drop for EvcxrInterpreter {
 
 impl Interpreter for EvcxrInterpreter {
     fn execute(&mut self, request: &ExecuteRequest, sink: &dyn OutputSink) -> ExecuteOutcome {
+        let _turn = self.relay.take_turn(&self.state, &self.route);
         self.state.begin_cell();
         let (events_tx, events) = crossbeam_channel::unbounded();
         if !self.send(Job::Execute {
@@ -197,7 +224,7 @@ impl Interpreter for EvcxrInterpreter {
         }) {
             return error_outcome(report::other_error("the Rust session has stopped"));
         }
-        let mut pump = Pump::new(sink);
+        let mut pump = Pump::new(sink, &self.route);
         let mut stdout: Receiver<String> = never();
         let mut stderr: Receiver<String> = never();
         let mut told_no_stdin = false;
@@ -343,6 +370,13 @@ impl Interpreter for EvcxrInterpreter {
 
     fn restart(&mut self) {
         self.send(Job::Restart);
+    }
+
+    fn attach_comms(&mut self, hub: CommHub) -> Option<Arc<dyn CommReceiver>> {
+        self.route.attach(hub);
+        self.comms
+            .clone()
+            .map(|comms| comms as Arc<dyn CommReceiver>)
     }
 
     fn kernel_info(&self) -> KernelInfo {

@@ -3,6 +3,7 @@
 
 use super::markers::{self, Piece};
 use super::panic_message::{self, PanicReport};
+use super::route::OutputRoute;
 use crossbeam_channel::Receiver;
 use jupyter_core::interpreter::{OutputSink, StreamName};
 
@@ -14,6 +15,7 @@ fn room_for_more(text: &str, count: usize) -> bool {
 /// Output of a running cell on its way to the sink: text is batched per stream.
 pub(super) struct Pump<'a> {
     sink: &'a dyn OutputSink,
+    route: &'a OutputRoute,
     panic: Option<PanicReport>,
     /// A panic message read from stderr, while its lines are still arriving.
     panicking: Option<PanicReport>,
@@ -22,10 +24,12 @@ pub(super) struct Pump<'a> {
 }
 
 impl<'a> Pump<'a> {
-    /// A pump writing to `sink`.
-    pub(super) fn new(sink: &'a dyn OutputSink) -> Self {
+    /// A pump writing to `sink`, or where `route` says while the child handles a page's comm
+    /// message.
+    pub(super) fn new(sink: &'a dyn OutputSink, route: &'a OutputRoute) -> Self {
         Pump {
             sink,
+            route,
             panic: None,
             panicking: None,
             stderr_tail: Vec::new(),
@@ -56,15 +60,27 @@ impl<'a> Pump<'a> {
                     Piece::Text(t) => text.push_str(&t),
                     Piece::Warning(w) => {
                         self.flush(name, &mut text);
-                        self.sink.stream(StreamName::Stderr, &w);
+                        self.to_target(|sink| sink.stream(StreamName::Stderr, &w));
                     }
                     Piece::Display(display) => {
                         self.flush(name, &mut text);
-                        self.sink.display(display);
+                        self.to_target(|sink| sink.display(display));
                     }
                     Piece::Clear { wait } => {
                         self.flush(name, &mut text);
-                        self.sink.clear_output(wait);
+                        self.to_target(|sink| sink.clear_output(wait));
+                    }
+                    Piece::Comm(comm) => {
+                        self.flush(name, &mut text);
+                        self.to_target(|sink| sink.comm(comm));
+                    }
+                    Piece::CommBegin(msg_id) => {
+                        self.flush(name, &mut text);
+                        self.route.begin(msg_id);
+                    }
+                    Piece::CommEnd(msg_id) => {
+                        self.flush(name, &mut text);
+                        self.route.end(&msg_id);
                     }
                 }
             }
@@ -114,8 +130,17 @@ impl<'a> Pump<'a> {
 
     fn flush(&self, name: StreamName, text: &mut String) {
         if !text.is_empty() {
-            self.sink.stream(name, text);
+            self.to_target(|sink| sink.stream(name, text));
             text.clear();
+        }
+    }
+
+    /// Calls `f` with the sink output goes to now: the page's comm message being handled, or
+    /// this pump's own sink.
+    fn to_target(&self, f: impl FnOnce(&dyn OutputSink)) {
+        match (self.route.handling(), self.route.hub()) {
+            (Some(msg_id), Some(hub)) => f(&hub.sink(Some(&msg_id))),
+            _ => f(self.sink),
         }
     }
 }

@@ -199,7 +199,10 @@ impl Worker {
 
     fn try_start(&mut self) -> Result<()> {
         if !self.config.preload {
-            let live = new_context(self.state.interrupt_file.as_deref())?;
+            let live = new_context(
+                self.state.interrupt_file.as_deref(),
+                self.state.comm_socket.as_deref(),
+            )?;
             self.context = Some(live);
             self.after_child_start();
             return Ok(());
@@ -233,7 +236,10 @@ impl Worker {
         // evcxr's first compile rewrites Cargo.lock without dl-core's packages; put the
         // template's back so that `:dep dl-core` resolves to exactly what was built.
         let lock = std::fs::read(evcxr_dir.join("Cargo.lock")).ok();
-        let mut live = new_context(self.state.interrupt_file.as_deref())?;
+        let mut live = new_context(
+            self.state.interrupt_file.as_deref(),
+            self.state.comm_socket.as_deref(),
+        )?;
         if let Some(lock) = lock {
             std::fs::write(evcxr_dir.join("Cargo.lock"), lock)?;
         }
@@ -268,6 +274,9 @@ impl Worker {
         };
         if let Ok(mut child) = self.state.child.lock() {
             *child = Some(live.ctx.process_handle());
+        }
+        if let Ok(mut outputs) = self.state.outputs.lock() {
+            *outputs = Some((live.outputs.stdout.clone(), live.outputs.stderr.clone()));
         }
     }
 
@@ -370,7 +379,7 @@ pub(super) fn build_template(
     interrupt_file: Option<&Path>,
 ) -> Result<()> {
     write_evcxr_toml(config_dir, staging)?;
-    let mut live = new_context(interrupt_file)?;
+    let mut live = new_context(interrupt_file, None)?;
     if let Some(lock) = cache::workspace_lock(dl_core) {
         std::fs::copy(lock, staging.join("Cargo.lock")).context("copying Cargo.lock")?;
     }
@@ -444,7 +453,7 @@ pub fn write_evcxr_toml(config_dir: &Path, tmpdir: &Path) -> Result<()> {
 }
 
 /// A new evcxr context whose child gets the kernel's environment variables.
-fn new_context(interrupt_file: Option<&Path>) -> Result<Live> {
+fn new_context(interrupt_file: Option<&Path>, comm_socket: Option<&Path>) -> Result<Live> {
     let exe: PathBuf = std::env::current_exe().context("finding the kernel's executable")?;
     let mut command = std::process::Command::new(exe);
     command.env("DL_KERNEL", "1");
@@ -463,6 +472,9 @@ fn new_context(interrupt_file: Option<&Path>) -> Result<Live> {
     }
     if let Some(file) = interrupt_file {
         command.env("DL_KERNEL_INTERRUPT_FILE", file);
+    }
+    if let Some(socket) = comm_socket {
+        command.env("DL_KERNEL_COMM_SOCKET", socket);
     }
     let (eval, outputs) = evcxr::EvalContext::with_subprocess_command(command)
         .map_err(|e| anyhow!("starting evcxr: {e}"))?;
