@@ -182,7 +182,7 @@ def test_08_interact_redraws_one_display_in_place_and_the_delay_is_measured(kc):
     comm_id = slider_id(iopub)
     delays, pngs = [], {figure["content"]["data"]["image/png"]}
     for k in range(20):
-        value = round(0.05 + 0.05 * k, 2)
+        value = round(0.06 + 0.05 * k, 2)  # never the first figure's 0.5
         sent = time.monotonic()
         msg_id = send_comm(kc, "comm_msg", {"comm_id": comm_id, "data": {
             "method": "update", "state": {"value": value}, "buffer_paths": []}})
@@ -200,11 +200,25 @@ def test_08_interact_redraws_one_display_in_place_and_the_delay_is_measured(kc):
     reply, cell = execute(kc, "(gd.redraws(), lr.value())")
     ok(reply)
     result = next(m for m in cell if m["msg_type"] == "execute_result")["content"]["data"]["text/plain"]
-    assert result == "(20, 1.0)", result
+    assert result == "(20, 1.01)", result
+
+
+SLOW_REDRAW = """
+use dl_core::widgets::{interact, FloatSlider};
+let slow = FloatSlider::new("slow", 0.0, 1.0, 0.1);
+let slow_view = {
+    let s = slow.clone();
+    interact(&[&slow], move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        plot::line("value", &[("v", &[0.0, s.value() as f32][..])])
+    })
+};
+"""
 
 
 def test_09_a_burst_of_slider_events_coalesces_to_the_latest(kc):
-    reply, iopub = execute(kc, GRADIENT_DESCENT.replace("let gd =", "let gd2 ="))
+    # A redraw that takes 300 ms: the events behind the first one arrive while it draws.
+    reply, iopub = execute(kc, SLOW_REDRAW)
     ok(reply)
     comm_id = slider_id(iopub)
     ids = [send_comm(kc, "comm_msg", {"comm_id": comm_id, "data": {
@@ -218,8 +232,8 @@ def test_09_a_burst_of_slider_events_coalesces_to_the_latest(kc):
             redraws += 1
         if parent in ids and msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
             idle.add(parent)
-    assert 1 <= redraws < 10, f"{redraws} redraws for a burst of 10"
-    reply, cell = execute(kc, "(gd2.redraws(), lr.value())")
+    assert 1 <= redraws <= 3, f"{redraws} redraws for a burst of 10"
+    reply, cell = execute(kc, "(slow_view.redraws(), slow.value())")
     ok(reply)
     result = next(m for m in cell if m["msg_type"] == "execute_result")["content"]["data"]["text/plain"]
     assert result == f"({redraws}, 1.0)", result

@@ -11,10 +11,12 @@
 //! ```
 //!
 //! In the kernel (`DL_KERNEL=1`) the first widget connects to the Unix socket named by
-//! `DL_KERNEL_COMM_SOCKET`. The page's messages arrive on it, read by one thread; messages to
-//! the page go back on it as `DLK_COMM {json}` lines (standard output only if it failed), so
-//! they reach the page between cells too. Displays made while a page message is handled
-//! (an `interact` redraw) take the same way. That thread drains every message
+//! `DL_KERNEL_COMM_SOCKET`. The page's messages arrive on it and are handled by one thread, the widget
+//! thread. Messages to the page are `DLK_COMM {json}` lines. Made by a cell, they go to
+//! standard output, in order with the cell's other output and before the cell ends; made by
+//! the widget thread (a callback of a page event, between cells or while one runs), they go
+//! back on the socket, which the kernel reads always, and so do the displays that thread
+//! makes (an `interact` redraw). The widget thread drains every message
 //! already waiting before it runs callbacks, so a burst of slider events runs each callback
 //! once, with the latest value; it brackets its work on a message with
 //! `DLK_COMM_BEGIN {"msg_id"}` … `DLK_COMM_END {"msg_id"}` so that what callbacks print or
@@ -30,8 +32,9 @@
 use crate::display::{emit_line, in_kernel};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, ErrorKind};
+use std::io::{BufRead, BufReader};
 use std::os::unix::net::UnixStream;
+use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 /// A callback on a widget: called with the state keys that changed.
@@ -54,6 +57,8 @@ struct Registry {
     writer: Option<UnixStream>,
     /// The page's message being handled now (for an output widget's capture).
     handling: Option<String>,
+    /// The widget thread (std is one shared library for all cells, so its ids agree).
+    listener: Option<std::thread::ThreadId>,
 }
 
 /// The process-wide registry. This copy of dl-core looks it up once: the widget thread,
@@ -64,11 +69,19 @@ fn registry() -> MutexGuard<'static, Registry> {
     shared.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Writes one marker line to the kernel: on the socket when connected, else on stdout.
+/// Whether this code runs on the widget thread, handling the page's messages.
+fn on_widget_thread(registry: &Registry) -> bool {
+    registry.listener == Some(std::thread::current().id())
+}
+
+/// Writes one marker line to the kernel: on the socket from the widget thread, else (or if
+/// the socket failed) on stdout.
 fn emit(line: &str) {
     use std::io::Write as _;
     let mut registry = registry();
-    if let Some(writer) = registry.writer.as_mut() {
+    if on_widget_thread(&registry)
+        && let Some(writer) = registry.writer.as_mut()
+    {
         if writer.write_all(format!("{line}\n").as_bytes()).is_ok() {
             return;
         }
@@ -78,10 +91,10 @@ fn emit(line: &str) {
     emit_line(line);
 }
 
-/// Shows a bundle as an answer to the page's message being handled (on the socket, so it
-/// reaches the page while no cell runs); elsewhere as any display.
+/// Shows a bundle: from the widget thread as an answer to the page's message (on the socket,
+/// so it reaches the page while no cell runs); elsewhere as any display.
 pub(crate) fn display(bundle: &crate::display::MimeBundle, display_id: &str, update: bool) {
-    if in_kernel() && handling().is_some() {
+    if in_kernel() && on_widget_thread(&registry()) {
         emit(&bundle.marker_line(Some(display_id), update));
     } else {
         crate::display::display_with_id(bundle, Some(display_id), update);
@@ -158,9 +171,14 @@ pub(crate) fn on_change(comm_id: &str, callback: Callback) {
     }
 }
 
-/// The page's message being handled now, if any.
+/// The page's message being handled now, when called from the widget thread.
 pub(crate) fn handling() -> Option<String> {
-    registry().handling.clone()
+    let registry = registry();
+    if on_widget_thread(&registry) {
+        registry.handling.clone()
+    } else {
+        None
+    }
 }
 
 /// Closes the comm: the page removes the model's views.
@@ -192,8 +210,13 @@ fn run_callbacks(comm_id: &str, changes: &Map<String, Value>) {
     }
 }
 
-/// Connects to the kernel's socket and starts the thread that reads the page's messages;
-/// returns the end to write to.
+/// Connects to the kernel's socket and starts the threads that read and handle the page's
+/// messages; returns the end to write to.
+///
+/// One thread reads the socket (blocking) and queues each message; the widget thread takes
+/// the first one waiting and every other already queued, so a burst is one batch. The socket
+/// stays in blocking mode throughout: its file status is shared with the writing end, and a
+/// non-blocking write of a large figure would fail half-way.
 fn start_listening() -> Option<UnixStream> {
     let path = std::env::var_os("DL_KERNEL_COMM_SOCKET")?;
     let connected = UnixStream::connect(&path).and_then(|s| s.try_clone().map(|w| (s, w)));
@@ -204,11 +227,38 @@ fn start_listening() -> Option<UnixStream> {
             return None;
         }
     };
-    std::thread::Builder::new()
+    let (queue, queued) = std::sync::mpsc::channel();
+    let reader = std::thread::Builder::new()
+        .name("dl-core-widgets-read".into())
+        .spawn(move || read_messages(stream, &queue));
+    let handler = std::thread::Builder::new()
         .name("dl-core-widgets".into())
-        .spawn(move || listen(stream))
-        .ok()
-        .map(|_| writer)
+        .spawn(move || handle_messages(&queued));
+    (reader.is_ok() && handler.is_ok()).then_some(writer)
+}
+
+/// Reads the page's messages, one JSON object per line, until the kernel goes.
+fn read_messages(stream: UnixStream, queue: &Sender<PageMessage>) {
+    for line in BufReader::new(stream).lines() {
+        let Ok(line) = line else {
+            return;
+        };
+        if let Some(message) = parse(&line)
+            && queue.send(message).is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// The widget thread: handles the queued messages in batches.
+fn handle_messages(queued: &Receiver<PageMessage>) {
+    registry().listener = Some(std::thread::current().id());
+    while let Ok(first) = queued.recv() {
+        let mut batch = vec![first];
+        batch.extend(queued.try_iter());
+        handle_batch(batch);
+    }
 }
 
 /// A message from the page, as the kernel forwards it.
@@ -227,34 +277,6 @@ fn parse(line: &str) -> Option<PageMessage> {
         close: value.get("event").and_then(Value::as_str) == Some("close"),
         data: value.get("data")?.as_object()?.clone(),
     })
-}
-
-fn listen(stream: UnixStream) {
-    let mut reader = BufReader::new(stream);
-    let mut pending = String::new();
-    loop {
-        // Block for the first message, then take every one already waiting.
-        let _ = reader.get_ref().set_nonblocking(false);
-        let mut batch = Vec::new();
-        match reader.read_line(&mut pending) {
-            Ok(0) | Err(_) => return, // the kernel has gone
-            Ok(_) => {}
-        }
-        let _ = reader.get_ref().set_nonblocking(true);
-        loop {
-            if pending.ends_with('\n') {
-                batch.extend(parse(pending.trim_end()));
-                pending.clear();
-            }
-            match reader.read_line(&mut pending) {
-                Ok(0) => break,
-                Ok(_) => continue,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(_) => return,
-            }
-        }
-        handle_batch(batch);
-    }
 }
 
 /// Applies a batch of the page's messages: states first, then each changed model's callbacks

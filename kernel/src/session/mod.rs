@@ -224,7 +224,7 @@ impl Interpreter for EvcxrInterpreter {
         }) {
             return error_outcome(report::other_error("the Rust session has stopped"));
         }
-        let mut pump = Pump::new(sink, &self.route);
+        let mut pump = Pump::for_cell(sink, &self.route);
         let mut stdout: Receiver<String> = never();
         let mut stderr: Receiver<String> = never();
         let mut told_no_stdin = false;

@@ -16,6 +16,8 @@ fn room_for_more(text: &str, count: usize) -> bool {
 pub(super) struct Pump<'a> {
     sink: &'a dyn OutputSink,
     route: &'a OutputRoute,
+    /// Whether output follows the route to a page's comm message being handled.
+    routed: bool,
     panic: Option<PanicReport>,
     /// A panic message read from stderr, while its lines are still arriving.
     panicking: Option<PanicReport>,
@@ -25,11 +27,25 @@ pub(super) struct Pump<'a> {
 
 impl<'a> Pump<'a> {
     /// A pump writing to `sink`, or where `route` says while the child handles a page's comm
-    /// message.
+    /// message (the widget socket, and the child's output between cells).
     pub(super) fn new(sink: &'a dyn OutputSink, route: &'a OutputRoute) -> Self {
         Pump {
             sink,
             route,
+            routed: true,
+            panic: None,
+            panicking: None,
+            stderr_tail: Vec::new(),
+        }
+    }
+
+    /// A pump for a running cell's output: always to the cell's `sink`, since the child sends
+    /// what it does for the page's comm messages on the widget socket.
+    pub(super) fn for_cell(sink: &'a dyn OutputSink, route: &'a OutputRoute) -> Self {
+        Pump {
+            sink,
+            route,
+            routed: false,
             panic: None,
             panicking: None,
             stderr_tail: Vec::new(),
@@ -138,7 +154,8 @@ impl<'a> Pump<'a> {
     /// Calls `f` with the sink output goes to now: the page's comm message being handled, or
     /// this pump's own sink.
     fn to_target(&self, f: impl FnOnce(&dyn OutputSink)) {
-        match (self.route.handling(), self.route.hub()) {
+        let handling = self.routed.then(|| self.route.handling()).flatten();
+        match (handling, self.route.hub()) {
             (Some(msg_id), Some(hub)) => f(&hub.sink(Some(&msg_id))),
             _ => f(self.sink),
         }

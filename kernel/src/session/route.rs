@@ -5,9 +5,10 @@
 //! `DLK_COMM_END` markers (`markers.rs`). In between, what it prints or displays goes to
 //! iopub with that comm message as parent, as the messaging spec asks; the end also publishes
 //! the message's `idle`. Outside a bracket, output goes to the running cell, or, while no cell
-//! runs, to the last cell's request ([`CommHub::sink`]). A callback handling a slider runs on
-//! its own thread, so while a cell also prints, lines of the two that interleave in time may be
-//! attributed to either.
+//! runs, to the last cell's request ([`CommHub::sink`]). The child sends what it does for a
+//! page's message on the widget socket, so a running cell's own output never follows the
+//! route; only what a callback prints with `println!` while a cell runs is read with the
+//! cell's output and shown there.
 
 use jupyter_core::comms::CommHub;
 use std::sync::{Mutex, OnceLock};
