@@ -205,7 +205,8 @@ def play_with_widgets(page, notebook: Path) -> None:
     name = notebook.name
     label = page.locator(".widget-slider .widget-label", has_text=re.compile(r"^learning rate$"))
     expect(label).to_have_count(1, timeout=30_000)
-    slider = page.locator(".widget-slider", has=label)
+    # `has` is matched inside each slider, so it names the label alone.
+    slider = page.locator(".widget-slider", has=page.locator(".widget-label", has_text=re.compile(r"^learning rate$")))
     cell = page.locator(".jp-CodeCell", has=label)
     figure = cell.locator(".jp-OutputArea-output[data-mime-type='image/png'] img").first
     figure.scroll_into_view_if_needed()
@@ -234,7 +235,7 @@ def play_with_widgets(page, notebook: Path) -> None:
     log(f"{name}: dragged the learning rate from {before_value} to {after_value}: the figure was redrawn")
     page.screenshot(path=str(SHOTS / f"{notebook.stem}_widgets.png"))
     page.locator("button", has_text="reset lr to 0.1").click()
-    expect(page.get_by_text("reset: lr = 0.10")).to_be_visible(timeout=30_000)
+    expect(page.locator(".widget-label", has_text="reset: lr = 0.10")).to_be_visible(timeout=30_000)
     expect(readout).to_have_text(re.compile(r"^0\.100?$"), timeout=30_000)
     log(f"{name}: the reset button set the learning rate back to {readout.text_content()}")
     figure.scroll_into_view_if_needed()
