@@ -122,4 +122,5 @@
 //! | `plt.hist(v, bins=30)` | `plot::histogram("v", &v, 30).show()` |
 //! | `plt.imshow(...)` grid of digits | `plot::image_grid("digits", &images, &labels, 8).show()` |
 //! | `ConfusionMatrixDisplay(cm)` | `plot::confusion_matrix(&cm, &["0", "1"]).show()` |
+//! | `plt.imshow(g, cmap="RdBu_r", vmin=-m, vmax=m)` signed values | `plot::diverging_heatmap("g", &g, &rows, &cols).show()` |
 //! | `plt.savefig("f.png")` | `figure.save("f.png")?` (or `.svg`) |

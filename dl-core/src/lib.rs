@@ -73,7 +73,7 @@
 //!   owns its file format is saved with a `save` method (`model.save(path)`,
 //!   `figure.save(path)`), and a model is loaded back with `Sequential::load(path)`.
 //! - **Plots are `plot::<what they draw>`**, nouns, each returning a [`plot::Figure`]:
-//!   `plot::line`, `plot::scatter`, `plot::histogram`, `plot::heatmap`,
+//!   `plot::line`, `plot::scatter`, `plot::histogram`, `plot::heatmap`, `plot::diverging_heatmap`,
 //!   `plot::confusion_matrix`, `plot::fit_line`, `plot::decision_boundary`,
 //!   `plot::image_grid`; a result that can draw itself has a `.plot()` method
 //!   (`History::plot`, `RocCurve::plot`).

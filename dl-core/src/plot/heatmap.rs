@@ -1,6 +1,9 @@
 //! Heat map with the value written in each cell (a confusion matrix is the usual case).
 //!
 //! Cell colour goes from white (smallest value) to blue (largest): `t = (v − min) / (max − min)`.
+//! A *diverging* heat map is for signed values: 0 is white, negative values blue and positive
+//! values red, both scaled by the largest magnitude `m = max |v|` (`t = v / m` in `[−1, 1]`), so
+//! that equal colours mean equal magnitudes on either side of zero.
 
 use crate::plot::{Content, FONT, Figure};
 use ndarray::Array2;
@@ -38,9 +41,62 @@ pub fn heatmap(
             values: values.clone(),
             row_labels: names(&row_labels, rows),
             col_labels: names(&col_labels, cols),
+            diverging: false,
         },
     )
     .size(side, side)
+}
+
+/// A heat map of signed `values` on a diverging scale centred at zero: white is 0, blue is
+/// negative, red is positive, and the two sides share one scale (`±max |v|`), so zero and the
+/// sign of every cell can be read off the colour.
+///
+/// ```
+/// use dl_core::prelude::*;
+/// let names: Vec<String> = Vec::new();
+/// let fig = plot::diverging_heatmap("Signed gradient", &array![[-2.5, 0.0], [1.0, 2.0]], &names, &names);
+/// assert!(fig.to_svg().unwrap().contains("-2.50"));
+/// ```
+pub fn diverging_heatmap(
+    title: &str,
+    values: &Array2<f32>,
+    row_labels: &[impl AsRef<str>],
+    col_labels: &[impl AsRef<str>],
+) -> Figure {
+    let mut fig = heatmap(title, values, row_labels, col_labels);
+    if let Content::Heatmap { diverging, .. } = &mut fig.content {
+        *diverging = true;
+    }
+    fig
+}
+
+/// `v / max(|lo|, |hi|)`, in `[−1, 1]`: where `v` lies on a diverging scale (0 when all are 0).
+fn signed_share(v: f32, lo: f32, hi: f32) -> f32 {
+    let m = lo.abs().max(hi.abs());
+    if m > 0.0 {
+        (v / m).clamp(-1.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
+/// The colour of `v` and whether its text should be white: white → blue on `[lo, hi]`, or
+/// blue ← white → red on `[−m, m]` with `m = max(|lo|, |hi|)` when `diverging`.
+fn cell_colour(v: f32, lo: f32, hi: f32, diverging: bool) -> (RGBColor, bool) {
+    if diverging {
+        let t = signed_share(v, lo, hi);
+        let mix = |a: u8, b: u8| (a as f32 + (b as f32 - a as f32) * t.abs()) as u8;
+        let colour = if t < 0.0 {
+            RGBColor(mix(255, 33), mix(255, 102), mix(255, 172))
+        } else {
+            RGBColor(mix(255, 178), mix(255, 24), mix(255, 43))
+        };
+        (colour, t.abs() > 0.5)
+    } else {
+        let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.0 };
+        let mix = |a: u8, b: u8| (a as f32 + (b as f32 - a as f32) * t) as u8;
+        (RGBColor(mix(255, 8), mix(255, 69), mix(255, 148)), t > 0.5)
+    }
 }
 
 /// A confusion matrix (rows: true class, columns: predicted class) as a heat map with counts.
@@ -75,6 +131,7 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
     values: &Array2<f32>,
     row_labels: &[String],
     col_labels: &[String],
+    diverging: bool,
     root: &DrawingArea<DB, Shift>,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
@@ -94,9 +151,7 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
     for r in 0..rows {
         for c in 0..cols {
             let v = values[[r, c]];
-            let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.0 };
-            let mix = |a: u8, b: u8| (a as f32 + (b as f32 - a as f32) * t) as u8;
-            let color = RGBColor(mix(255, 8), mix(255, 69), mix(255, 148));
+            let (color, dark) = cell_colour(v, lo, hi, diverging);
             let (x0, y0) = (left + c as i32 * cell_w, top + r as i32 * cell_h);
             root.draw(&Rectangle::new(
                 [(x0, y0), (x0 + cell_w, y0 + cell_h)],
@@ -106,7 +161,7 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
                 [(x0, y0), (x0 + cell_w, y0 + cell_h)],
                 RGBColor(200, 200, 200),
             ))?;
-            let text_color = if t > 0.5 { WHITE } else { BLACK };
+            let text_color = if dark { WHITE } else { BLACK };
             let style = TextStyle::from((FONT, font_size).into_font())
                 .color(&text_color)
                 .pos(centre);
@@ -153,4 +208,34 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
         root.draw(&Text::new(fig.y_label.clone(), (8, top - 6), style))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diverging_scale_puts_white_at_zero_and_shares_one_scale() {
+        // values in [−1, 4]: zero is white although it is not the middle of the range
+        assert_eq!(cell_colour(0.0, -1.0, 4.0, true).0, RGBColor(255, 255, 255));
+        let (negative, _) = cell_colour(-4.0, -4.0, 4.0, true);
+        let (positive, _) = cell_colour(4.0, -4.0, 4.0, true);
+        assert!(
+            negative.2 > negative.0,
+            "negative values are blue: {negative:?}"
+        );
+        assert!(
+            positive.0 > positive.2,
+            "positive values are red: {positive:?}"
+        );
+        // −1 and +1 sit equally far from white on the scale of the largest magnitude, 4
+        assert_eq!(signed_share(-1.0, -1.0, 4.0), -0.25);
+        assert_eq!(signed_share(1.0, -1.0, 4.0), 0.25);
+    }
+
+    #[test]
+    fn sequential_scale_goes_from_white_to_blue() {
+        assert_eq!(cell_colour(0.0, 0.0, 1.0, false).0, RGBColor(255, 255, 255));
+        assert_eq!(cell_colour(1.0, 0.0, 1.0, false).0, RGBColor(8, 69, 148));
+    }
 }

@@ -17,7 +17,7 @@ mod xy;
 
 pub use decision_boundary::decision_boundary;
 pub use fit_line::fit_line;
-pub use heatmap::{confusion_matrix, heatmap};
+pub use heatmap::{confusion_matrix, diverging_heatmap, heatmap};
 pub use histogram::histogram;
 pub use image_grid::image_grid;
 pub use line::line;
@@ -95,6 +95,8 @@ pub(crate) enum Content {
         values: Array2<f32>,
         row_labels: Vec<String>,
         col_labels: Vec<String>,
+        /// Signed values on a scale centred at zero (see [`diverging_heatmap`]).
+        diverging: bool,
     },
     Images {
         images: Vec<Array2<f32>>,
@@ -259,9 +261,9 @@ impl Figure {
                 values,
                 row_labels,
                 col_labels,
-            } => {
-                heatmap::draw_heatmap(self, values, row_labels, col_labels, root).map_err(plot_err)
-            }
+                diverging,
+            } => heatmap::draw_heatmap(self, values, row_labels, col_labels, *diverging, root)
+                .map_err(plot_err),
             Content::Images {
                 images,
                 labels,
