@@ -14,6 +14,7 @@
 //! axes ([`sum_to_shape`]).
 
 use crate::autograd::Var;
+use crate::autograd::elementwise::{VALUES_PER_TASK, for_each_chunk};
 use crate::tensor::Tensor;
 use ndarray::{Axis, IxDyn};
 
@@ -71,7 +72,12 @@ fn broadcast_shape(op: &str, a: &[usize], b: &[usize]) -> Vec<usize> {
 
 /// `f(a, b)` element by element, both broadcast to their common shape.
 #[track_caller]
-fn zip_broadcast(op: &str, a: &Tensor, b: &Tensor, f: impl Fn(f32, f32) -> f32) -> Tensor {
+fn zip_broadcast(
+    op: &str,
+    a: &Tensor,
+    b: &Tensor,
+    f: impl Fn(f32, f32) -> f32 + Sync,
+) -> Tensor {
     // The common cases on plain slices: equal shapes, and a vector added to every row.
     if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
         let rowwise =
@@ -80,11 +86,23 @@ fn zip_broadcast(op: &str, a: &Tensor, b: &Tensor, f: impl Fn(f32, f32) -> f32) 
             let mut out = a.to_owned();
             let o = out.as_slice_mut().expect("owned copy of a slice");
             debug_assert_eq!(o.len(), x.len());
-            for chunk in o.chunks_mut(y.len()) {
-                for (o, &y) in chunk.iter_mut().zip(y) {
-                    *o = f(*o, y);
+            // Tasks of whole rows of `b` (of equal runs of both when the shapes are equal).
+            let same = a.shape() == b.shape();
+            let chunk = if same {
+                VALUES_PER_TASK
+            } else {
+                (VALUES_PER_TASK / y.len()).max(1) * y.len()
+            };
+            for_each_chunk(o, chunk, |i, o| {
+                if same {
+                    let y = &y[i * chunk..i * chunk + o.len()];
+                    o.iter_mut().zip(y).for_each(|(o, &y)| *o = f(*o, y));
+                } else {
+                    for row in o.chunks_mut(y.len()) {
+                        row.iter_mut().zip(y).for_each(|(o, &y)| *o = f(*o, y));
+                    }
                 }
-            }
+            });
             return out;
         }
     }

@@ -19,7 +19,7 @@ use crate::autograd::Var;
 use crate::autograd::matmul::{batched_gemm, contiguous};
 use crate::ops::fast_math;
 use crate::ops::gemm::{Output, Stored};
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, zeros_in_parallel};
 use ndarray::IxDyn;
 use rayon::prelude::*;
 
@@ -55,45 +55,56 @@ fn weights(
     masking: Masking,
 ) -> Vec<f32> {
     let mut p = vec![0.0; pairs * t * t];
-    let scale = 1.0 / (d as f32).sqrt();
     p.par_chunks_mut(t * t).enumerate().for_each(|(i, s)| {
-        let (qi, ki) = (
-            &q[i * t * d..(i + 1) * t * d],
-            &k[i * t * d..(i + 1) * t * d],
-        );
-        batched_gemm(
-            1,
-            (t, t, d),
-            qi,
-            Stored::AsIs,
-            ki,
-            Stored::Transposed,
-            s,
-            Output::Overwrite,
-        );
-        fast_math::with_best_simd(|| {
-            for (row, scores) in s.chunks_mut(t).enumerate() {
-                let visible = if masking == Masking::Causal {
-                    row + 1
-                } else {
-                    t
-                };
-                let max = scores[..visible]
-                    .iter()
-                    .fold(f32::NEG_INFINITY, |m, &v| m.max(v))
-                    * scale;
-                let mut sum = 0.0;
-                for v in &mut scores[..visible] {
-                    *v = fast_math::exp(*v * scale - max);
-                    sum += *v;
-                }
-                let inv = 1.0 / sum;
-                scores[..visible].iter_mut().for_each(|v| *v *= inv);
-                scores[visible..].fill(0.0);
-            }
-        });
+        let run = i * t * d..(i + 1) * t * d;
+        head_weights(&q[run.clone()], &k[run], (t, d), masking, s);
     });
     p
+}
+
+/// One head's attention weights `s [t, t]` from its queries and keys `[t, d]`.
+fn head_weights(q: &[f32], k: &[f32], (t, d): (usize, usize), masking: Masking, s: &mut [f32]) {
+    let scale = 1.0 / (d as f32).sqrt();
+    batched_gemm(
+        1,
+        (t, t, d),
+        q,
+        Stored::AsIs,
+        k,
+        Stored::Transposed,
+        s,
+        Output::Overwrite,
+    );
+    softmax_rows(s, t, scale, masking == Masking::Causal);
+}
+
+fast_math::best_simd_fn! {
+    /// Each row of `s` (`t` scores) becomes `softmax(scale · row)` over its visible keys
+    /// (the first `row + 1` when `causal`), with zeros for the hidden ones.
+    fn softmax_rows(s: &mut [f32], t: usize, scale: f32, causal: bool) {
+        for (row, scores) in s.chunks_mut(t).enumerate() {
+            let visible = if causal { row + 1 } else { t };
+            let (seen, hidden) = scores.split_at_mut(visible);
+            let max = fast_math::max(seen) * scale;
+            seen.iter_mut()
+                .for_each(|v| *v = fast_math::exp(*v * scale - max));
+            let inv = 1.0 / fast_math::sum_map(seen, |v| v);
+            seen.iter_mut().for_each(|v| *v *= inv);
+            hidden.fill(0.0);
+        }
+    }
+}
+
+fast_math::best_simd_fn! {
+    /// `∂L/∂S = P ⊙ (∂L/∂P − rowsum(∂L/∂P ⊙ P)) · scale`, in place of `ds = ∂L/∂P`, row by row.
+    fn softmax_rows_backward(ds: &mut [f32], p: &[f32], t: usize, scale: f32) {
+        for (dp, p) in ds.chunks_mut(t).zip(p.chunks(t)) {
+            let dot = fast_math::dot(dp, p);
+            dp.iter_mut()
+                .zip(p)
+                .for_each(|(dp, p)| *dp = p * (*dp - dot) * scale);
+        }
+    }
 }
 
 /// One head's backward from its attention weights `P` and `G = ∂L/∂O` (all `[t, ·]`):
@@ -129,12 +140,7 @@ fn head_backward(
         &mut ds,
         Output::Overwrite,
     );
-    for (dp, p) in ds.chunks_mut(t).zip(p.chunks(t)) {
-        let dot: f32 = dp.iter().zip(p).map(|(a, b)| a * b).sum();
-        dp.iter_mut()
-            .zip(p)
-            .for_each(|(dp, p)| *dp = p * (*dp - dot) * scale);
-    }
+    softmax_rows_backward(&mut ds, p, t, scale);
     batched_gemm(
         1,
         (t, d, t),
@@ -274,95 +280,105 @@ pub fn self_attention(qkv: &Var, heads: usize, masking: Masking) -> Var {
     );
     let (n, t, w) = (s[0], s[1], s[2] / 3);
     let d = w / heads;
-    let pairs = n * heads;
     let packed = contiguous(qkv.value());
-    // Gather: [n, t, 3w] → three [n·heads, t, d].
-    let mut parts = [
-        vec![0.0; pairs * t * d],
-        vec![0.0; pairs * t * d],
-        vec![0.0; pairs * t * d],
-    ];
-    for (part, buffer) in parts.iter_mut().enumerate() {
-        for b in 0..n {
-            for h in 0..heads {
+    // One task per sequence: it owns that sequence's rows of the output and its heads'
+    // weights, and copies each head's queries, keys and values out of the packed rows once.
+    let mut p = zeros_in_parallel(&[n * heads * t * t]);
+    let mut joined = zeros_in_parallel(&[n, t, w]);
+    joined
+        .as_slice_mut()
+        .expect("fresh tensor")
+        .par_chunks_mut(t * w)
+        .zip(
+            p.as_slice_mut()
+                .expect("fresh tensor")
+                .par_chunks_mut(heads * t * t),
+        )
+        .enumerate()
+        .for_each(|(b, (out, p))| {
+            let rows = &packed[b * t * 3 * w..(b + 1) * t * 3 * w];
+            let mut qkv_head = [vec![0.0; t * d], vec![0.0; t * d], vec![0.0; t * d]];
+            let mut o = vec![0.0; t * d];
+            for (h, p) in p.chunks_mut(t * t).enumerate() {
+                for (part, buffer) in qkv_head.iter_mut().enumerate() {
+                    gather_head(rows, (t, w), part, h, d, buffer);
+                }
+                let [q, k, v] = &qkv_head;
+                head_weights(q, k, (t, d), masking, p);
+                batched_gemm(
+                    1,
+                    (t, d, t),
+                    p,
+                    Stored::AsIs,
+                    v,
+                    Stored::AsIs,
+                    &mut o,
+                    Output::Overwrite,
+                );
                 for i in 0..t {
-                    let from = packed_offset((t, w), b, i, part, h, d);
-                    let to = ((b * heads + h) * t + i) * d;
-                    buffer[to..to + d].copy_from_slice(&packed[from..from + d]);
+                    out[i * w + h * d..i * w + (h + 1) * d].copy_from_slice(&o[i * d..(i + 1) * d]);
                 }
             }
-        }
-    }
-    let [q, k, v] = parts;
-    let p = weights(&q, &k, (pairs, t, d), masking);
-    let mut heads_out = vec![0.0; pairs * t * d];
-    heads_out
-        .par_chunks_mut(t * d)
-        .enumerate()
-        .for_each(|(i, o)| {
-            batched_gemm(
-                1,
-                (t, d, t),
-                &p[i * t * t..(i + 1) * t * t],
-                Stored::AsIs,
-                &v[i * t * d..(i + 1) * t * d],
-                Stored::AsIs,
-                o,
-                Output::Overwrite,
-            );
         });
-    // Scatter: [n·heads, t, d] → [n, t, w].
-    let mut joined = vec![0.0; n * t * w];
-    for b in 0..n {
-        for h in 0..heads {
-            for i in 0..t {
-                let from = ((b * heads + h) * t + i) * d;
-                let to = (b * t + i) * w + h * d;
-                joined[to..to + d].copy_from_slice(&heads_out[from..from + d]);
-            }
-        }
-    }
-    let value = Tensor::from_shape_vec(IxDyn(&[n, t, w]), joined).expect("joined shape");
+    drop(packed);
     Var::from_op(
         "self_attention",
-        value,
+        joined,
         &[qkv],
-        Box::new(move |g, _, _| {
+        Box::new(move |g, inputs, _| {
             let g = contiguous(g);
-            let mut dqkv = vec![0.0; n * t * 3 * w];
-            let mut grads: Vec<[Vec<f32>; 3]> = (0..pairs)
-                .map(|_| [vec![0.0; t * d], vec![0.0; t * d], vec![0.0; t * d]])
-                .collect();
-            grads
-                .par_iter_mut()
+            let packed = contiguous(inputs[0].value());
+            let p = p.as_slice().expect("fresh tensor");
+            let mut dqkv = zeros_in_parallel(&[n, t, 3 * w]);
+            dqkv.as_slice_mut()
+                .expect("fresh tensor")
+                .par_chunks_mut(t * 3 * w)
                 .enumerate()
-                .for_each(|(pair, [dq, dk, dv])| {
-                    let (b, h) = (pair / heads, pair % heads);
-                    // This head's slice of ∂L/∂output, as [t, d].
-                    let mut gi = vec![0.0; t * d];
-                    for i in 0..t {
-                        let from = (b * t + i) * w + h * d;
-                        gi[i * d..(i + 1) * d].copy_from_slice(&g[from..from + d]);
+                .for_each(|(b, d_rows)| {
+                    let rows = &packed[b * t * 3 * w..(b + 1) * t * 3 * w];
+                    let g_rows = &g[b * t * w..(b + 1) * t * w];
+                    let buffer = || vec![0.0; t * d];
+                    let ([mut q, mut k, mut v], mut gi) = ([buffer(), buffer(), buffer()], buffer());
+                    let [mut dq, mut dk, mut dv] = [buffer(), buffer(), buffer()];
+                    for h in 0..heads {
+                        gather_head(rows, (t, w), 0, h, d, &mut q);
+                        gather_head(rows, (t, w), 1, h, d, &mut k);
+                        gather_head(rows, (t, w), 2, h, d, &mut v);
+                        // This head's slice of ∂L/∂output, as [t, d].
+                        for i in 0..t {
+                            gi[i * d..(i + 1) * d]
+                                .copy_from_slice(&g_rows[i * w + h * d..i * w + (h + 1) * d]);
+                        }
+                        let pair = b * heads + h;
+                        let pi = &p[pair * t * t..(pair + 1) * t * t];
+                        head_backward(pi, [&gi, &q, &k, &v], (t, d), [&mut dq, &mut dk, &mut dv]);
+                        for (part, grad) in [&dq, &dk, &dv].into_iter().enumerate() {
+                            for i in 0..t {
+                                let to = packed_offset((t, w), 0, i, part, h, d);
+                                d_rows[to..to + d].copy_from_slice(&grad[i * d..(i + 1) * d]);
+                            }
+                        }
                     }
-                    let run = pair * t * d..(pair + 1) * t * d;
-                    let (qi, ki, vi) = (&q[run.clone()], &k[run.clone()], &v[run]);
-                    let pi = &p[pair * t * t..(pair + 1) * t * t];
-                    head_backward(pi, [&gi, qi, ki, vi], (t, d), [dq, dk, dv]);
                 });
-            for (pair, parts) in grads.iter().enumerate() {
-                let (b, h) = (pair / heads, pair % heads);
-                for (part, grad) in parts.iter().enumerate() {
-                    for i in 0..t {
-                        let to = packed_offset((t, w), b, i, part, h, d);
-                        dqkv[to..to + d].copy_from_slice(&grad[i * d..(i + 1) * d]);
-                    }
-                }
-            }
-            vec![Some(
-                Tensor::from_shape_vec(IxDyn(&[n, t, 3 * w]), dqkv).expect("packed shape"),
-            )]
+            vec![Some(dqkv)]
         }),
     )
+}
+
+/// Copies head `h`'s query, key or value (`part` 0, 1, 2) out of one sequence's packed rows
+/// `[t, 3w]` into `buffer [t, d]`.
+fn gather_head(
+    rows: &[f32],
+    (t, w): (usize, usize),
+    part: usize,
+    h: usize,
+    d: usize,
+    buffer: &mut [f32],
+) {
+    for i in 0..t {
+        let from = packed_offset((t, w), 0, i, part, h, d);
+        buffer[i * d..(i + 1) * d].copy_from_slice(&rows[from..from + d]);
+    }
 }
 
 #[cfg(test)]
