@@ -15,7 +15,7 @@
 
 use crate::autograd::Var;
 use crate::autograd::elementwise::{VALUES_PER_TASK, for_each_chunk};
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, copy_in_parallel};
 use ndarray::{Axis, IxDyn};
 
 /// `g` summed down to `shape`: over the leading axes `shape` lacks, and over the axes where
@@ -29,7 +29,7 @@ use ndarray::{Axis, IxDyn};
 /// ```
 pub fn sum_to_shape(g: &Tensor, shape: &[usize]) -> Tensor {
     if g.shape() == shape {
-        return g.clone();
+        return copy_in_parallel(g);
     }
     let mut out = g.clone();
     while out.ndim() > shape.len() {
@@ -83,7 +83,7 @@ fn zip_broadcast(
         let rowwise =
             b.ndim() == 1 && a.ndim() >= 1 && a.shape().last() == b.shape().last() && !y.is_empty();
         if a.shape() == b.shape() || rowwise {
-            let mut out = a.to_owned();
+            let mut out = copy_in_parallel(a);
             let o = out.as_slice_mut().expect("owned copy of a slice");
             debug_assert_eq!(o.len(), x.len());
             // Tasks of whole rows of `b` (of equal runs of both when the shapes are equal).

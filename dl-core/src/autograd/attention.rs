@@ -18,7 +18,7 @@
 use crate::autograd::Var;
 use crate::autograd::matmul::{batched_gemm, contiguous};
 use crate::ops::fast_math;
-use crate::ops::gemm::{Output, Stored};
+use crate::ops::gemm::{Output, Stored, gemm_strided};
 use crate::tensor::{Tensor, zeros_in_parallel};
 use ndarray::IxDyn;
 use rayon::prelude::*;
@@ -57,22 +57,29 @@ fn weights(
     let mut p = vec![0.0; pairs * t * t];
     p.par_chunks_mut(t * t).enumerate().for_each(|(i, s)| {
         let run = i * t * d..(i + 1) * t * d;
-        head_weights(&q[run.clone()], &k[run], (t, d), masking, s);
+        head_weights((&q[run.clone()], d), (&k[run], d), (t, d), masking, s);
     });
     p
 }
 
+/// A head's `[t, d]` queries, keys, values or gradient inside a slice: `(slice, row stride)`
+/// (`d` when they lie alone, `3w` inside packed projections).
+type HeadRows<'a> = (&'a [f32], usize);
+
 /// One head's attention weights `s [t, t]` from its queries and keys `[t, d]`.
-fn head_weights(q: &[f32], k: &[f32], (t, d): (usize, usize), masking: Masking, s: &mut [f32]) {
+fn head_weights(
+    q: HeadRows,
+    k: HeadRows,
+    (t, d): (usize, usize),
+    masking: Masking,
+    s: &mut [f32],
+) {
     let scale = 1.0 / (d as f32).sqrt();
-    batched_gemm(
-        1,
+    gemm_strided(
         (t, t, d),
-        q,
-        Stored::AsIs,
-        k,
-        Stored::Transposed,
-        s,
+        (q.0, Stored::AsIs, q.1),
+        (k.0, Stored::Transposed, k.1),
+        (s, t),
         Output::Overwrite,
     );
     softmax_rows(s, t, scale, masking == Masking::Causal);
@@ -114,53 +121,19 @@ fast_math::best_simd_fn! {
 /// ```
 fn head_backward(
     p: &[f32],
-    [g, q, k, v]: [&[f32]; 4],
+    [g, q, k, v]: [HeadRows; 4],
     (t, d): (usize, usize),
     [dq, dk, dv]: [&mut [f32]; 3],
 ) {
     let scale = 1.0 / (d as f32).sqrt();
-    batched_gemm(
-        1,
-        (t, d, t),
-        p,
-        Stored::Transposed,
-        g,
-        Stored::AsIs,
-        dv,
-        Output::Overwrite,
-    );
+    use Stored::{AsIs, Transposed};
+    let product = Output::Overwrite;
+    gemm_strided((t, d, t), (p, Transposed, t), (g.0, AsIs, g.1), (dv, d), product);
     let mut ds = vec![0.0; t * t];
-    batched_gemm(
-        1,
-        (t, t, d),
-        g,
-        Stored::AsIs,
-        v,
-        Stored::Transposed,
-        &mut ds,
-        Output::Overwrite,
-    );
+    gemm_strided((t, t, d), (g.0, AsIs, g.1), (v.0, Transposed, v.1), (&mut ds, t), product);
     softmax_rows_backward(&mut ds, p, t, scale);
-    batched_gemm(
-        1,
-        (t, d, t),
-        &ds,
-        Stored::AsIs,
-        k,
-        Stored::AsIs,
-        dq,
-        Output::Overwrite,
-    );
-    batched_gemm(
-        1,
-        (t, d, t),
-        &ds,
-        Stored::Transposed,
-        q,
-        Stored::AsIs,
-        dk,
-        Output::Overwrite,
-    );
+    gemm_strided((t, d, t), (&ds, AsIs, t), (k.0, AsIs, k.1), (dq, d), product);
+    gemm_strided((t, d, t), (&ds, Transposed, t), (q.0, AsIs, q.1), (dk, d), product);
 }
 
 /// The attention weights of queries against keys (`[.., t, t]`), to look at: what
@@ -235,7 +208,7 @@ pub fn scaled_dot_product_attention(q: &Var, k: &Var, v: &Var, masking: Masking)
                     let (gi, qi, ki, vi) =
                         (&g[run.clone()], &q[run.clone()], &k[run.clone()], &v[run]);
                     let pi = &p[i * t * t..(i + 1) * t * t];
-                    head_backward(pi, [gi, qi, ki, vi], (t, d), [dq, dk, dv]);
+                    head_backward(pi, [(gi, d), (qi, d), (ki, d), (vi, d)], (t, d), [dq, dk, dv]);
                 });
             let shape = IxDyn(inputs[0].shape());
             let tensor =
@@ -297,27 +270,17 @@ pub fn self_attention(qkv: &Var, heads: usize, masking: Masking) -> Var {
         .enumerate()
         .for_each(|(b, (out, p))| {
             let rows = &packed[b * t * 3 * w..(b + 1) * t * 3 * w];
-            let mut qkv_head = [vec![0.0; t * d], vec![0.0; t * d], vec![0.0; t * d]];
-            let mut o = vec![0.0; t * d];
             for (h, p) in p.chunks_mut(t * t).enumerate() {
-                for (part, buffer) in qkv_head.iter_mut().enumerate() {
-                    gather_head(rows, (t, w), part, h, d, buffer);
-                }
-                let [q, k, v] = &qkv_head;
-                head_weights(q, k, (t, d), masking, p);
-                batched_gemm(
-                    1,
+                // Head h's queries, keys or values: every 3w-th run of d values.
+                let part = |i: usize| (&rows[i * w + h * d..], 3 * w);
+                head_weights(part(0), part(1), (t, d), masking, p);
+                gemm_strided(
                     (t, d, t),
-                    p,
-                    Stored::AsIs,
-                    v,
-                    Stored::AsIs,
-                    &mut o,
+                    (&*p, Stored::AsIs, t),
+                    (part(2).0, Stored::AsIs, 3 * w),
+                    (&mut out[h * d..], w),
                     Output::Overwrite,
                 );
-                for i in 0..t {
-                    out[i * w + h * d..i * w + (h + 1) * d].copy_from_slice(&o[i * d..(i + 1) * d]);
-                }
             }
         });
     drop(packed);
@@ -338,20 +301,18 @@ pub fn self_attention(qkv: &Var, heads: usize, masking: Masking) -> Var {
                     let rows = &packed[b * t * 3 * w..(b + 1) * t * 3 * w];
                     let g_rows = &g[b * t * w..(b + 1) * t * w];
                     let buffer = || vec![0.0; t * d];
-                    let ([mut q, mut k, mut v], mut gi) = ([buffer(), buffer(), buffer()], buffer());
                     let [mut dq, mut dk, mut dv] = [buffer(), buffer(), buffer()];
                     for h in 0..heads {
-                        gather_head(rows, (t, w), 0, h, d, &mut q);
-                        gather_head(rows, (t, w), 1, h, d, &mut k);
-                        gather_head(rows, (t, w), 2, h, d, &mut v);
-                        // This head's slice of ∂L/∂output, as [t, d].
-                        for i in 0..t {
-                            gi[i * d..(i + 1) * d]
-                                .copy_from_slice(&g_rows[i * w + h * d..i * w + (h + 1) * d]);
-                        }
+                        let part = |i: usize| (&rows[i * w + h * d..], 3 * w);
+                        let g_head = (&g_rows[h * d..], w);
                         let pair = b * heads + h;
                         let pi = &p[pair * t * t..(pair + 1) * t * t];
-                        head_backward(pi, [&gi, &q, &k, &v], (t, d), [&mut dq, &mut dk, &mut dv]);
+                        head_backward(
+                            pi,
+                            [g_head, part(0), part(1), part(2)],
+                            (t, d),
+                            [&mut dq, &mut dk, &mut dv],
+                        );
                         for (part, grad) in [&dq, &dk, &dv].into_iter().enumerate() {
                             for i in 0..t {
                                 let to = packed_offset((t, w), 0, i, part, h, d);
@@ -363,22 +324,6 @@ pub fn self_attention(qkv: &Var, heads: usize, masking: Masking) -> Var {
             vec![Some(dqkv)]
         }),
     )
-}
-
-/// Copies head `h`'s query, key or value (`part` 0, 1, 2) out of one sequence's packed rows
-/// `[t, 3w]` into `buffer [t, d]`.
-fn gather_head(
-    rows: &[f32],
-    (t, w): (usize, usize),
-    part: usize,
-    h: usize,
-    d: usize,
-    buffer: &mut [f32],
-) {
-    for i in 0..t {
-        let from = packed_offset((t, w), 0, i, part, h, d);
-        buffer[i * d..(i + 1) * d].copy_from_slice(&rows[from..from + d]);
-    }
 }
 
 #[cfg(test)]

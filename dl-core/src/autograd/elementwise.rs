@@ -15,7 +15,7 @@
 
 use crate::autograd::Var;
 use crate::ops::fast_math;
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, copy_in_parallel};
 
 /// Values per task when an element-wise pass is split over the threads (smaller tensors run on
 /// the calling thread).
@@ -45,7 +45,7 @@ pub(crate) fn for_each_chunk(
 
 /// `f` applied to a copy of `x`, with the vectorised instructions of this CPU.
 fn map(x: &Tensor, f: impl Fn(f32) -> f32 + Sync) -> Tensor {
-    let mut y = x.as_standard_layout().into_owned();
+    let mut y = copy_in_parallel(x);
     for_each_chunk(
         y.as_slice_mut().expect("standard layout"),
         VALUES_PER_TASK,
@@ -56,7 +56,7 @@ fn map(x: &Tensor, f: impl Fn(f32) -> f32 + Sync) -> Tensor {
 
 /// `f(g, x, y)` for every value of the output's gradient, the input and the output.
 fn zip3(g: &Tensor, x: &Tensor, y: &Tensor, f: impl Fn(f32, f32, f32) -> f32 + Sync) -> Tensor {
-    let mut out = g.as_standard_layout().into_owned();
+    let mut out = copy_in_parallel(g);
     if let (Some(xs), Some(ys)) = (x.as_slice(), y.as_slice())
         && xs.len() == out.len()
         && ys.len() == out.len()
