@@ -38,10 +38,7 @@ impl Var {
     pub fn affine(&self, weight: &Var, bias: &Var) -> Var {
         let (xs, ws) = (self.shape(), weight.shape());
         assert!(
-            !xs.is_empty()
-                && ws.len() == 2
-                && xs[xs.len() - 1] == ws[0]
-                && bias.shape() == [ws[1]],
+            !xs.is_empty() && ws.len() == 2 && xs[xs.len() - 1] == ws[0] && bias.shape() == [ws[1]],
             "affine: input {xs:?}, weight {ws:?} and bias {:?} do not fit ([.., k], [k, n], [n])",
             bias.shape()
         );
@@ -152,7 +149,10 @@ mod tests {
         let r = Var::constant(uniform(&[6, 3], -1.0, 1.0));
         let close = |a: &crate::tensor::Tensor, e: &crate::tensor::Tensor| {
             assert_eq!(a.shape(), e.shape());
-            assert!(a.iter().zip(e).all(|(a, e)| (a - e).abs() < 1e-5), "{a} vs {e}");
+            assert!(
+                a.iter().zip(e).all(|(a, e)| (a - e).abs() < 1e-5),
+                "{a} vs {e}"
+            );
         };
         let fused = x.affine(&w, &b);
         fused.mul(&r).sum().backward();

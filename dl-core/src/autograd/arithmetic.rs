@@ -72,12 +72,7 @@ fn broadcast_shape(op: &str, a: &[usize], b: &[usize]) -> Vec<usize> {
 
 /// `f(a, b)` element by element, both broadcast to their common shape.
 #[track_caller]
-fn zip_broadcast(
-    op: &str,
-    a: &Tensor,
-    b: &Tensor,
-    f: impl Fn(f32, f32) -> f32 + Sync,
-) -> Tensor {
+fn zip_broadcast(op: &str, a: &Tensor, b: &Tensor, f: impl Fn(f32, f32) -> f32 + Sync) -> Tensor {
     // The common cases on plain slices: equal shapes, and a vector added to every row.
     if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
         let rowwise =

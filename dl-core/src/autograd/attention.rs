@@ -67,13 +67,7 @@ fn weights(
 type HeadRows<'a> = (&'a [f32], usize);
 
 /// One head's attention weights `s [t, t]` from its queries and keys `[t, d]`.
-fn head_weights(
-    q: HeadRows,
-    k: HeadRows,
-    (t, d): (usize, usize),
-    masking: Masking,
-    s: &mut [f32],
-) {
+fn head_weights(q: HeadRows, k: HeadRows, (t, d): (usize, usize), masking: Masking, s: &mut [f32]) {
     let scale = 1.0 / (d as f32).sqrt();
     gemm_strided(
         (t, t, d),
@@ -128,12 +122,36 @@ fn head_backward(
     let scale = 1.0 / (d as f32).sqrt();
     use Stored::{AsIs, Transposed};
     let product = Output::Overwrite;
-    gemm_strided((t, d, t), (p, Transposed, t), (g.0, AsIs, g.1), (dv, d), product);
+    gemm_strided(
+        (t, d, t),
+        (p, Transposed, t),
+        (g.0, AsIs, g.1),
+        (dv, d),
+        product,
+    );
     let mut ds = vec![0.0; t * t];
-    gemm_strided((t, t, d), (g.0, AsIs, g.1), (v.0, Transposed, v.1), (&mut ds, t), product);
+    gemm_strided(
+        (t, t, d),
+        (g.0, AsIs, g.1),
+        (v.0, Transposed, v.1),
+        (&mut ds, t),
+        product,
+    );
     softmax_rows_backward(&mut ds, p, t, scale);
-    gemm_strided((t, d, t), (&ds, AsIs, t), (k.0, AsIs, k.1), (dq, d), product);
-    gemm_strided((t, d, t), (&ds, Transposed, t), (q.0, AsIs, q.1), (dk, d), product);
+    gemm_strided(
+        (t, d, t),
+        (&ds, AsIs, t),
+        (k.0, AsIs, k.1),
+        (dq, d),
+        product,
+    );
+    gemm_strided(
+        (t, d, t),
+        (&ds, Transposed, t),
+        (q.0, AsIs, q.1),
+        (dk, d),
+        product,
+    );
 }
 
 /// The attention weights of queries against keys (`[.., t, t]`), to look at: what
@@ -208,7 +226,12 @@ pub fn scaled_dot_product_attention(q: &Var, k: &Var, v: &Var, masking: Masking)
                     let (gi, qi, ki, vi) =
                         (&g[run.clone()], &q[run.clone()], &k[run.clone()], &v[run]);
                     let pi = &p[i * t * t..(i + 1) * t * t];
-                    head_backward(pi, [(gi, d), (qi, d), (ki, d), (vi, d)], (t, d), [dq, dk, dv]);
+                    head_backward(
+                        pi,
+                        [(gi, d), (qi, d), (ki, d), (vi, d)],
+                        (t, d),
+                        [dq, dk, dv],
+                    );
                 });
             let shape = IxDyn(inputs[0].shape());
             let tensor =

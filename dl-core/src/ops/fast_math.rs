@@ -227,7 +227,10 @@ mod tests {
             let plain_dot: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
             assert!((dot(&a, &b) - plain_dot).abs() < 1e-4, "dot, n = {n}");
             let plain_squares: f32 = a.iter().map(|v| v * v).sum();
-            assert!((sum_map(&a, |v| v * v) - plain_squares).abs() < 1e-3, "sum_map, n = {n}");
+            assert!(
+                (sum_map(&a, |v| v * v) - plain_squares).abs() < 1e-3,
+                "sum_map, n = {n}"
+            );
             let plain_max = a.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             assert_eq!(max(&a), plain_max, "max, n = {n}");
         }
