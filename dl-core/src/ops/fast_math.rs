@@ -50,7 +50,7 @@ pub fn tanh(x: f32) -> f32 {
 /// vector lanes are written out (16 = one AVX-512 register of `f32`).
 const LANES: usize = 16;
 
-/// `Σ f(x)` over `values`, in [`LANES`] partial sums the compiler can vectorise.
+/// `Σ f(x)` over `values`, in 16 partial sums (one AVX-512 register) the compiler can vectorise.
 #[inline(always)]
 pub fn sum_map(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
     let chunks = values.chunks_exact(LANES);
@@ -64,7 +64,7 @@ pub fn sum_map(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// `Σ aᵢ bᵢ` over the common length, in [`LANES`] partial sums.
+/// `Σ aᵢ bᵢ` over the common length, in 16 partial sums.
 #[inline(always)]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
@@ -84,7 +84,7 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// The largest value (`−∞` for none), in [`LANES`] partial maxima.
+/// The largest value (`−∞` for none), in 16 partial maxima.
 #[inline(always)]
 pub fn max(values: &[f32]) -> f32 {
     let chunks = values.chunks_exact(LANES);
