@@ -113,7 +113,9 @@ def main():
                 for w in order:
                     v = run(args, w, workload, threads)
                     results.setdefault((threads, workload, w), []).append(v)
-                    print(f"threads {threads} round {r + 1} {workload:4} {w:13} {v:10.1f} samples/s", flush=True)
+                    load = os.getloadavg()[0]
+                    print(f"threads {threads} round {r + 1} {workload:4} {w:13} {v:10.1f} samples/s"
+                          f"   (load average {load:.1f})", flush=True)
     print("\nmedians (samples/s) and ratios")
     print(f"{'threads':>7} {'workload':9} {'dl-core':>10} {'peer':>10} {'ratio':>7}")
     for threads in [int(t) for t in args.threads.split(",")]:

@@ -57,6 +57,24 @@ pub fn zeros_in_parallel(shape: &[usize]) -> Tensor {
     from_vec(shape, data)
 }
 
+/// A contiguous copy of a tensor, written by all the threads of the pool (what an operation
+/// that works in place on its own copy of an input starts from).
+///
+/// ```
+/// let t = dl_core::tensor::from_vec(&[2, 2], vec![1., 2., 3., 4.]);
+/// assert_eq!(dl_core::tensor::copy_in_parallel(&t.t().to_owned()), t.t());
+/// ```
+pub fn copy_in_parallel(t: &Tensor) -> Tensor {
+    use rayon::prelude::*;
+    match t.as_slice() {
+        Some(values) if values.len() >= 1 << 16 && rayon::current_num_threads() > 1 => {
+            let data: Vec<f32> = values.par_iter().with_min_len(1 << 14).copied().collect();
+            from_vec(t.shape(), data)
+        }
+        _ => t.as_standard_layout().into_owned(),
+    }
+}
+
 /// A column tensor `[n, 1]` from a slice.
 ///
 /// ```

@@ -14,7 +14,8 @@
 //! axes ([`sum_to_shape`]).
 
 use crate::autograd::Var;
-use crate::tensor::Tensor;
+use crate::autograd::elementwise::{VALUES_PER_TASK, for_each_chunk};
+use crate::tensor::{Tensor, copy_in_parallel};
 use ndarray::{Axis, IxDyn};
 
 /// `g` summed down to `shape`: over the leading axes `shape` lacks, and over the axes where
@@ -28,7 +29,7 @@ use ndarray::{Axis, IxDyn};
 /// ```
 pub fn sum_to_shape(g: &Tensor, shape: &[usize]) -> Tensor {
     if g.shape() == shape {
-        return g.clone();
+        return copy_in_parallel(g);
     }
     let mut out = g.clone();
     while out.ndim() > shape.len() {
@@ -71,20 +72,32 @@ fn broadcast_shape(op: &str, a: &[usize], b: &[usize]) -> Vec<usize> {
 
 /// `f(a, b)` element by element, both broadcast to their common shape.
 #[track_caller]
-fn zip_broadcast(op: &str, a: &Tensor, b: &Tensor, f: impl Fn(f32, f32) -> f32) -> Tensor {
+fn zip_broadcast(op: &str, a: &Tensor, b: &Tensor, f: impl Fn(f32, f32) -> f32 + Sync) -> Tensor {
     // The common cases on plain slices: equal shapes, and a vector added to every row.
     if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
         let rowwise =
             b.ndim() == 1 && a.ndim() >= 1 && a.shape().last() == b.shape().last() && !y.is_empty();
         if a.shape() == b.shape() || rowwise {
-            let mut out = a.to_owned();
+            let mut out = copy_in_parallel(a);
             let o = out.as_slice_mut().expect("owned copy of a slice");
             debug_assert_eq!(o.len(), x.len());
-            for chunk in o.chunks_mut(y.len()) {
-                for (o, &y) in chunk.iter_mut().zip(y) {
-                    *o = f(*o, y);
+            // Tasks of whole rows of `b` (of equal runs of both when the shapes are equal).
+            let same = a.shape() == b.shape();
+            let chunk = if same {
+                VALUES_PER_TASK
+            } else {
+                (VALUES_PER_TASK / y.len()).max(1) * y.len()
+            };
+            for_each_chunk(o, chunk, |i, o| {
+                if same {
+                    let y = &y[i * chunk..i * chunk + o.len()];
+                    o.iter_mut().zip(y).for_each(|(o, &y)| *o = f(*o, y));
+                } else {
+                    for row in o.chunks_mut(y.len()) {
+                        row.iter_mut().zip(y).for_each(|(o, &y)| *o = f(*o, y));
+                    }
                 }
-            }
+            });
             return out;
         }
     }

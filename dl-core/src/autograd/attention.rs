@@ -18,8 +18,8 @@
 use crate::autograd::Var;
 use crate::autograd::matmul::{batched_gemm, contiguous};
 use crate::ops::fast_math;
-use crate::ops::gemm::{Output, Stored};
-use crate::tensor::Tensor;
+use crate::ops::gemm::{Output, Stored, gemm_strided};
+use crate::tensor::{Tensor, zeros_in_parallel};
 use ndarray::IxDyn;
 use rayon::prelude::*;
 
@@ -55,45 +55,57 @@ fn weights(
     masking: Masking,
 ) -> Vec<f32> {
     let mut p = vec![0.0; pairs * t * t];
-    let scale = 1.0 / (d as f32).sqrt();
     p.par_chunks_mut(t * t).enumerate().for_each(|(i, s)| {
-        let (qi, ki) = (
-            &q[i * t * d..(i + 1) * t * d],
-            &k[i * t * d..(i + 1) * t * d],
-        );
-        batched_gemm(
-            1,
-            (t, t, d),
-            qi,
-            Stored::AsIs,
-            ki,
-            Stored::Transposed,
-            s,
-            Output::Overwrite,
-        );
-        fast_math::with_best_simd(|| {
-            for (row, scores) in s.chunks_mut(t).enumerate() {
-                let visible = if masking == Masking::Causal {
-                    row + 1
-                } else {
-                    t
-                };
-                let max = scores[..visible]
-                    .iter()
-                    .fold(f32::NEG_INFINITY, |m, &v| m.max(v))
-                    * scale;
-                let mut sum = 0.0;
-                for v in &mut scores[..visible] {
-                    *v = fast_math::exp(*v * scale - max);
-                    sum += *v;
-                }
-                let inv = 1.0 / sum;
-                scores[..visible].iter_mut().for_each(|v| *v *= inv);
-                scores[visible..].fill(0.0);
-            }
-        });
+        let run = i * t * d..(i + 1) * t * d;
+        head_weights((&q[run.clone()], d), (&k[run], d), (t, d), masking, s);
     });
     p
+}
+
+/// A head's `[t, d]` queries, keys, values or gradient inside a slice: `(slice, row stride)`
+/// (`d` when they lie alone, `3w` inside packed projections).
+type HeadRows<'a> = (&'a [f32], usize);
+
+/// One head's attention weights `s [t, t]` from its queries and keys `[t, d]`.
+fn head_weights(q: HeadRows, k: HeadRows, (t, d): (usize, usize), masking: Masking, s: &mut [f32]) {
+    let scale = 1.0 / (d as f32).sqrt();
+    gemm_strided(
+        (t, t, d),
+        (q.0, Stored::AsIs, q.1),
+        (k.0, Stored::Transposed, k.1),
+        (s, t),
+        Output::Overwrite,
+    );
+    softmax_rows(s, t, scale, masking == Masking::Causal);
+}
+
+fast_math::best_simd_fn! {
+    /// Each row of `s` (`t` scores) becomes `softmax(scale · row)` over its visible keys
+    /// (the first `row + 1` when `causal`), with zeros for the hidden ones.
+    fn softmax_rows(s: &mut [f32], t: usize, scale: f32, causal: bool) {
+        for (row, scores) in s.chunks_mut(t).enumerate() {
+            let visible = if causal { row + 1 } else { t };
+            let (seen, hidden) = scores.split_at_mut(visible);
+            let max = fast_math::max(seen) * scale;
+            seen.iter_mut()
+                .for_each(|v| *v = fast_math::exp(*v * scale - max));
+            let inv = 1.0 / fast_math::sum_map(seen, |v| v);
+            seen.iter_mut().for_each(|v| *v *= inv);
+            hidden.fill(0.0);
+        }
+    }
+}
+
+fast_math::best_simd_fn! {
+    /// `∂L/∂S = P ⊙ (∂L/∂P − rowsum(∂L/∂P ⊙ P)) · scale`, in place of `ds = ∂L/∂P`, row by row.
+    fn softmax_rows_backward(ds: &mut [f32], p: &[f32], t: usize, scale: f32) {
+        for (dp, p) in ds.chunks_mut(t).zip(p.chunks(t)) {
+            let dot = fast_math::dot(dp, p);
+            dp.iter_mut()
+                .zip(p)
+                .for_each(|(dp, p)| *dp = p * (*dp - dot) * scale);
+        }
+    }
 }
 
 /// One head's backward from its attention weights `P` and `G = ∂L/∂O` (all `[t, ·]`):
@@ -103,57 +115,42 @@ fn weights(
 /// ```
 fn head_backward(
     p: &[f32],
-    [g, q, k, v]: [&[f32]; 4],
+    [g, q, k, v]: [HeadRows; 4],
     (t, d): (usize, usize),
     [dq, dk, dv]: [&mut [f32]; 3],
 ) {
     let scale = 1.0 / (d as f32).sqrt();
-    batched_gemm(
-        1,
+    use Stored::{AsIs, Transposed};
+    let product = Output::Overwrite;
+    gemm_strided(
         (t, d, t),
-        p,
-        Stored::Transposed,
-        g,
-        Stored::AsIs,
-        dv,
-        Output::Overwrite,
+        (p, Transposed, t),
+        (g.0, AsIs, g.1),
+        (dv, d),
+        product,
     );
     let mut ds = vec![0.0; t * t];
-    batched_gemm(
-        1,
+    gemm_strided(
         (t, t, d),
-        g,
-        Stored::AsIs,
-        v,
-        Stored::Transposed,
-        &mut ds,
-        Output::Overwrite,
+        (g.0, AsIs, g.1),
+        (v.0, Transposed, v.1),
+        (&mut ds, t),
+        product,
     );
-    for (dp, p) in ds.chunks_mut(t).zip(p.chunks(t)) {
-        let dot: f32 = dp.iter().zip(p).map(|(a, b)| a * b).sum();
-        dp.iter_mut()
-            .zip(p)
-            .for_each(|(dp, p)| *dp = p * (*dp - dot) * scale);
-    }
-    batched_gemm(
-        1,
+    softmax_rows_backward(&mut ds, p, t, scale);
+    gemm_strided(
         (t, d, t),
-        &ds,
-        Stored::AsIs,
-        k,
-        Stored::AsIs,
-        dq,
-        Output::Overwrite,
+        (&ds, AsIs, t),
+        (k.0, AsIs, k.1),
+        (dq, d),
+        product,
     );
-    batched_gemm(
-        1,
+    gemm_strided(
         (t, d, t),
-        &ds,
-        Stored::Transposed,
-        q,
-        Stored::AsIs,
-        dk,
-        Output::Overwrite,
+        (&ds, Transposed, t),
+        (q.0, AsIs, q.1),
+        (dk, d),
+        product,
     );
 }
 
@@ -229,7 +226,12 @@ pub fn scaled_dot_product_attention(q: &Var, k: &Var, v: &Var, masking: Masking)
                     let (gi, qi, ki, vi) =
                         (&g[run.clone()], &q[run.clone()], &k[run.clone()], &v[run]);
                     let pi = &p[i * t * t..(i + 1) * t * t];
-                    head_backward(pi, [gi, qi, ki, vi], (t, d), [dq, dk, dv]);
+                    head_backward(
+                        pi,
+                        [(gi, d), (qi, d), (ki, d), (vi, d)],
+                        (t, d),
+                        [dq, dk, dv],
+                    );
                 });
             let shape = IxDyn(inputs[0].shape());
             let tensor =
@@ -274,93 +276,75 @@ pub fn self_attention(qkv: &Var, heads: usize, masking: Masking) -> Var {
     );
     let (n, t, w) = (s[0], s[1], s[2] / 3);
     let d = w / heads;
-    let pairs = n * heads;
     let packed = contiguous(qkv.value());
-    // Gather: [n, t, 3w] → three [n·heads, t, d].
-    let mut parts = [
-        vec![0.0; pairs * t * d],
-        vec![0.0; pairs * t * d],
-        vec![0.0; pairs * t * d],
-    ];
-    for (part, buffer) in parts.iter_mut().enumerate() {
-        for b in 0..n {
-            for h in 0..heads {
-                for i in 0..t {
-                    let from = packed_offset((t, w), b, i, part, h, d);
-                    let to = ((b * heads + h) * t + i) * d;
-                    buffer[to..to + d].copy_from_slice(&packed[from..from + d]);
-                }
-            }
-        }
-    }
-    let [q, k, v] = parts;
-    let p = weights(&q, &k, (pairs, t, d), masking);
-    let mut heads_out = vec![0.0; pairs * t * d];
-    heads_out
-        .par_chunks_mut(t * d)
+    // One task per sequence: it owns that sequence's rows of the output and its heads'
+    // weights, and copies each head's queries, keys and values out of the packed rows once.
+    let mut p = zeros_in_parallel(&[n * heads * t * t]);
+    let mut joined = zeros_in_parallel(&[n, t, w]);
+    joined
+        .as_slice_mut()
+        .expect("fresh tensor")
+        .par_chunks_mut(t * w)
+        .zip(
+            p.as_slice_mut()
+                .expect("fresh tensor")
+                .par_chunks_mut(heads * t * t),
+        )
         .enumerate()
-        .for_each(|(i, o)| {
-            batched_gemm(
-                1,
-                (t, d, t),
-                &p[i * t * t..(i + 1) * t * t],
-                Stored::AsIs,
-                &v[i * t * d..(i + 1) * t * d],
-                Stored::AsIs,
-                o,
-                Output::Overwrite,
-            );
-        });
-    // Scatter: [n·heads, t, d] → [n, t, w].
-    let mut joined = vec![0.0; n * t * w];
-    for b in 0..n {
-        for h in 0..heads {
-            for i in 0..t {
-                let from = ((b * heads + h) * t + i) * d;
-                let to = (b * t + i) * w + h * d;
-                joined[to..to + d].copy_from_slice(&heads_out[from..from + d]);
+        .for_each(|(b, (out, p))| {
+            let rows = &packed[b * t * 3 * w..(b + 1) * t * 3 * w];
+            for (h, p) in p.chunks_mut(t * t).enumerate() {
+                // Head h's queries, keys or values: every 3w-th run of d values.
+                let part = |i: usize| (&rows[i * w + h * d..], 3 * w);
+                head_weights(part(0), part(1), (t, d), masking, p);
+                gemm_strided(
+                    (t, d, t),
+                    (&*p, Stored::AsIs, t),
+                    (part(2).0, Stored::AsIs, 3 * w),
+                    (&mut out[h * d..], w),
+                    Output::Overwrite,
+                );
             }
-        }
-    }
-    let value = Tensor::from_shape_vec(IxDyn(&[n, t, w]), joined).expect("joined shape");
+        });
+    drop(packed);
     Var::from_op(
         "self_attention",
-        value,
+        joined,
         &[qkv],
-        Box::new(move |g, _, _| {
+        Box::new(move |g, inputs, _| {
             let g = contiguous(g);
-            let mut dqkv = vec![0.0; n * t * 3 * w];
-            let mut grads: Vec<[Vec<f32>; 3]> = (0..pairs)
-                .map(|_| [vec![0.0; t * d], vec![0.0; t * d], vec![0.0; t * d]])
-                .collect();
-            grads
-                .par_iter_mut()
+            let packed = contiguous(inputs[0].value());
+            let p = p.as_slice().expect("fresh tensor");
+            let mut dqkv = zeros_in_parallel(&[n, t, 3 * w]);
+            dqkv.as_slice_mut()
+                .expect("fresh tensor")
+                .par_chunks_mut(t * 3 * w)
                 .enumerate()
-                .for_each(|(pair, [dq, dk, dv])| {
-                    let (b, h) = (pair / heads, pair % heads);
-                    // This head's slice of ∂L/∂output, as [t, d].
-                    let mut gi = vec![0.0; t * d];
-                    for i in 0..t {
-                        let from = (b * t + i) * w + h * d;
-                        gi[i * d..(i + 1) * d].copy_from_slice(&g[from..from + d]);
+                .for_each(|(b, d_rows)| {
+                    let rows = &packed[b * t * 3 * w..(b + 1) * t * 3 * w];
+                    let g_rows = &g[b * t * w..(b + 1) * t * w];
+                    let buffer = || vec![0.0; t * d];
+                    let [mut dq, mut dk, mut dv] = [buffer(), buffer(), buffer()];
+                    for h in 0..heads {
+                        let part = |i: usize| (&rows[i * w + h * d..], 3 * w);
+                        let g_head = (&g_rows[h * d..], w);
+                        let pair = b * heads + h;
+                        let pi = &p[pair * t * t..(pair + 1) * t * t];
+                        head_backward(
+                            pi,
+                            [g_head, part(0), part(1), part(2)],
+                            (t, d),
+                            [&mut dq, &mut dk, &mut dv],
+                        );
+                        for (part, grad) in [&dq, &dk, &dv].into_iter().enumerate() {
+                            for i in 0..t {
+                                let to = packed_offset((t, w), 0, i, part, h, d);
+                                d_rows[to..to + d].copy_from_slice(&grad[i * d..(i + 1) * d]);
+                            }
+                        }
                     }
-                    let run = pair * t * d..(pair + 1) * t * d;
-                    let (qi, ki, vi) = (&q[run.clone()], &k[run.clone()], &v[run]);
-                    let pi = &p[pair * t * t..(pair + 1) * t * t];
-                    head_backward(pi, [&gi, qi, ki, vi], (t, d), [dq, dk, dv]);
                 });
-            for (pair, parts) in grads.iter().enumerate() {
-                let (b, h) = (pair / heads, pair % heads);
-                for (part, grad) in parts.iter().enumerate() {
-                    for i in 0..t {
-                        let to = packed_offset((t, w), b, i, part, h, d);
-                        dqkv[to..to + d].copy_from_slice(&grad[i * d..(i + 1) * d]);
-                    }
-                }
-            }
-            vec![Some(
-                Tensor::from_shape_vec(IxDyn(&[n, t, 3 * w]), dqkv).expect("packed shape"),
-            )]
+            vec![Some(dqkv)]
         }),
     )
 }

@@ -15,23 +15,67 @@
 
 use crate::autograd::Var;
 use crate::ops::fast_math;
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, copy_in_parallel};
+
+/// Values per task when an element-wise pass is split over the threads (smaller tensors run on
+/// the calling thread).
+pub(crate) const VALUES_PER_TASK: usize = 1 << 15;
+
+/// `f(i, chunk)` for every `chunk_len`-long chunk `i` of `values`, in parallel when there are
+/// several chunks and several threads.
+pub(crate) fn for_each_chunk(
+    values: &mut [f32],
+    chunk_len: usize,
+    f: impl Fn(usize, &mut [f32]) + Sync,
+) {
+    let chunk_len = chunk_len.max(1);
+    if values.len() > chunk_len && rayon::current_num_threads() > 1 {
+        use rayon::prelude::*;
+        values
+            .par_chunks_mut(chunk_len)
+            .enumerate()
+            .for_each(|(i, c)| f(i, c));
+    } else {
+        values
+            .chunks_mut(chunk_len)
+            .enumerate()
+            .for_each(|(i, c)| f(i, c));
+    }
+}
 
 /// `f` applied to a copy of `x`, with the vectorised instructions of this CPU.
-fn map(x: &Tensor, f: impl Fn(f32) -> f32) -> Tensor {
-    let mut y = x.as_standard_layout().into_owned();
-    fast_math::with_best_simd(|| {
-        y.as_slice_mut()
-            .expect("standard layout")
-            .iter_mut()
-            .for_each(|v| *v = f(*v))
-    });
+fn map(x: &Tensor, f: impl Fn(f32) -> f32 + Sync) -> Tensor {
+    let mut y = copy_in_parallel(x);
+    for_each_chunk(
+        y.as_slice_mut().expect("standard layout"),
+        VALUES_PER_TASK,
+        |_, c| fast_math::with_best_simd(|| c.iter_mut().for_each(|v| *v = f(*v))),
+    );
     y
 }
 
 /// `f(g, x, y)` for every value of the output's gradient, the input and the output.
-fn zip3(g: &Tensor, x: &Tensor, y: &Tensor, f: impl Fn(f32, f32, f32) -> f32) -> Tensor {
-    let mut out = g.as_standard_layout().into_owned();
+fn zip3(g: &Tensor, x: &Tensor, y: &Tensor, f: impl Fn(f32, f32, f32) -> f32 + Sync) -> Tensor {
+    let mut out = copy_in_parallel(g);
+    if let (Some(xs), Some(ys)) = (x.as_slice(), y.as_slice())
+        && xs.len() == out.len()
+        && ys.len() == out.len()
+    {
+        for_each_chunk(
+            out.as_slice_mut().expect("standard layout"),
+            VALUES_PER_TASK,
+            |i, o| {
+                let run = i * VALUES_PER_TASK..i * VALUES_PER_TASK + o.len();
+                let (xs, ys) = (&xs[run.clone()], &ys[run]);
+                fast_math::with_best_simd(|| {
+                    o.iter_mut()
+                        .zip(xs.iter().zip(ys))
+                        .for_each(|(o, (&x, &y))| *o = f(*o, x, y))
+                });
+            },
+        );
+        return out;
+    }
     ndarray::Zip::from(&mut out)
         .and(x)
         .and(y)

@@ -28,6 +28,7 @@
 //! | `var` | [`Var`]: leaves, constants, `backward`, `grad`, `detach` |
 //! | `arithmetic` | `+ − * /` with broadcasting, `scale`, `add_scalar` |
 //! | `matmul` | `matmul` (plain, batched, one matrix for every row) |
+//! | `affine` | `affine`: `x W + b` in one operation (a dense layer's product and bias) |
 //! | `reduce` | `sum`, `mean`, `sum_axis`, `mean_axis` |
 //! | `elementwise` | `exp`, `log`, `tanh`, `sigmoid`, `relu`, `square`, `sqrt` |
 //! | `softmax` | `softmax`, `log_softmax` along an axis |
@@ -42,6 +43,7 @@
 //! ([`crate::gradcheck::check_gradients`]) and against PyTorch (`tests/torch_autograd.rs`).
 //! The other direction, a layer written with autograd, is [`crate::nn::Module`].
 
+mod affine;
 mod arithmetic;
 mod attention;
 mod elementwise;

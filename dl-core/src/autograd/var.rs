@@ -255,7 +255,7 @@ impl Var {
                 );
                 let j = position[&Arc::as_ptr(&input.0)];
                 match &mut received[j] {
-                    Some(total) => *total += &input_grad,
+                    Some(total) => add_into(total, &input_grad),
                     slot => *slot = Some(input_grad),
                 }
             }
@@ -285,6 +285,21 @@ impl Var {
             }
         }
         order
+    }
+}
+
+/// `total += grad`, split over the threads for a large contiguous gradient (the residual
+/// stream of a deep model receives one from every path).
+fn add_into(total: &mut Tensor, grad: &Tensor) {
+    use crate::autograd::elementwise::{VALUES_PER_TASK, for_each_chunk};
+    match (total.as_slice_mut(), grad.as_slice()) {
+        (Some(t), Some(g)) if t.len() == g.len() => {
+            for_each_chunk(t, VALUES_PER_TASK, |i, t| {
+                let g = &g[i * VALUES_PER_TASK..i * VALUES_PER_TASK + t.len()];
+                t.iter_mut().zip(g).for_each(|(t, g)| *t += g);
+            });
+        }
+        _ => *total += grad,
     }
 }
 

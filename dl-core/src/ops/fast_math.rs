@@ -1,5 +1,6 @@
 //! Vectorisable `exp`, `sigmoid` and `tanh` for the recurrent cells, whose gates call them
-//! millions of times per batch.
+//! millions of times per batch, and sums, dot products and maxima in vector lanes (for the
+//! rows of attention and layer normalisation).
 //!
 //! ```text
 //! exp(x)     = 2^k · 2^f,   x·log₂e = k + f,  k = round(x·log₂e),  |f| ≤ ½
@@ -45,6 +46,61 @@ pub fn tanh(x: f32) -> f32 {
     t.copysign(x)
 }
 
+/// Lanes of the partial sums below: a float sum is not reordered by the compiler, so the
+/// vector lanes are written out (16 = one AVX-512 register of `f32`).
+const LANES: usize = 16;
+
+/// `Σ f(x)` over `values`, in 16 partial sums (one AVX-512 register) the compiler can vectorise.
+#[inline(always)]
+pub fn sum_map(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let chunks = values.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().map(|&v| f(v)).sum();
+    let mut acc = [0.0f32; LANES];
+    for chunk in chunks {
+        for (a, &v) in acc.iter_mut().zip(chunk) {
+            *a += f(v);
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `Σ aᵢ bᵢ` over the common length, in 16 partial sums.
+#[inline(always)]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (a[..n].chunks_exact(LANES), b[..n].chunks_exact(LANES));
+    let tail: f32 = a
+        .remainder()
+        .iter()
+        .zip(b.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    let mut acc = [0.0f32; LANES];
+    for (x, y) in a.zip(b) {
+        for ((a, &x), &y) in acc.iter_mut().zip(x).zip(y) {
+            *a += x * y;
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// The largest value (`−∞` for none), in 16 partial maxima.
+#[inline(always)]
+pub fn max(values: &[f32]) -> f32 {
+    let chunks = values.chunks_exact(LANES);
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    for chunk in chunks {
+        for (a, &v) in acc.iter_mut().zip(chunk) {
+            *a = if v > *a { v } else { *a };
+        }
+    }
+    acc.iter().fold(tail, |m, &v| if v > m { v } else { m })
+}
+
 /// Runs `f` compiled for the best vector instructions of the running CPU (AVX-512, else
 /// AVX2+FMA, else the baseline): `f` is inlined into a copy of this function built for each.
 #[inline(always)]
@@ -71,6 +127,46 @@ pub fn with_best_simd<R>(f: impl FnOnce() -> R) -> R {
     }
     f()
 }
+
+/// Defines a function whose body is compiled three times (AVX-512, AVX2+FMA, the baseline) and
+/// runs the best one for the running CPU: for row kernels (a softmax, a normalisation) whose
+/// loops would not be vectorised inside a [`with_best_simd`] closure, which the compiler may
+/// keep out of line, compiled for the baseline.
+macro_rules! best_simd_fn {
+    ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$doc])*
+        $vis fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn body($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                #[allow(clippy::too_many_arguments)]
+                fn avx512($($arg: $ty),*) {
+                    body($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                fn avx2($($arg: $ty),*) {
+                    body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has the features the function was compiled for.
+                    return unsafe { avx512($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY: as above.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            body($($arg),*)
+        }
+    };
+}
+pub(crate) use best_simd_fn;
 
 macro_rules! dispatch {
     ($(#[$doc:meta])* $name:ident, $f:expr) => {
@@ -122,6 +218,23 @@ dispatch!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lane_sums_agree_with_plain_loops() {
+        for n in [0, 1, 15, 16, 17, 100] {
+            let a: Vec<f32> = (0..n).map(|i| ((i * 7) % 11) as f32 - 5.0).collect();
+            let b: Vec<f32> = (0..n).map(|i| ((i * 3) % 5) as f32 * 0.5).collect();
+            let plain_dot: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert!((dot(&a, &b) - plain_dot).abs() < 1e-4, "dot, n = {n}");
+            let plain_squares: f32 = a.iter().map(|v| v * v).sum();
+            assert!(
+                (sum_map(&a, |v| v * v) - plain_squares).abs() < 1e-3,
+                "sum_map, n = {n}"
+            );
+            let plain_max = a.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            assert_eq!(max(&a), plain_max, "max, n = {n}");
+        }
+    }
 
     #[test]
     fn close_to_the_standard_library() {

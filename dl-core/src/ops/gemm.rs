@@ -80,10 +80,73 @@ pub fn gemm(
     c: &mut [f32],
     output: Output,
 ) {
-    let accumulate = output == Output::Accumulate;
     assert!(
         a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
         "gemm: A [{m}, {k}] ({} values), B [{k}, {n}] ({} values), C [{m}, {n}] ({} values)",
+        a.len(),
+        b.len(),
+        c.len()
+    );
+    let natural = |stored: Stored, rows_as_is: usize, cols_as_is: usize| {
+        if stored == Stored::Transposed {
+            rows_as_is
+        } else {
+            cols_as_is
+        }
+    };
+    gemm_strided(
+        (m, n, k),
+        (a, a_stored, natural(a_stored, m, k)),
+        (b, b_stored, natural(b_stored, k, n)),
+        (c, n),
+        output,
+    );
+}
+
+/// [`gemm`] on matrices inside larger slices: row `i` of each stored matrix starts at
+/// `i · stride` of its slice (one attention head's queries among the packed `[t, 3w]`
+/// projections have stride `3w`). Operands are `(slice, how it is stored, row stride)`, the
+/// output `(slice, row stride)`.
+///
+/// **Panics** if a stride is shorter than its rows or a slice shorter than its matrix.
+///
+/// ```
+/// use dl_core::ops::gemm::{Output, Stored, gemm_strided};
+/// // The left half of a [2, 4] matrix times the identity, into the right half of another.
+/// let a = [1.0, 2.0, 9.0, 9.0, 3.0, 4.0, 9.0, 9.0];
+/// let b = [1.0, 0.0, 0.0, 1.0];
+/// let mut c = [0.0; 8];
+/// gemm_strided((2, 2, 2), (&a, Stored::AsIs, 4), (&b, Stored::AsIs, 2), (&mut c[2..], 4), Output::Overwrite);
+/// assert_eq!(c, [0.0, 0.0, 1.0, 2.0, 0.0, 0.0, 3.0, 4.0]);
+/// ```
+#[track_caller]
+pub fn gemm_strided(
+    (m, n, k): (usize, usize, usize),
+    (a, a_stored, a_stride): (&[f32], Stored, usize),
+    (b, b_stored, b_stride): (&[f32], Stored, usize),
+    (c, c_stride): (&mut [f32], usize),
+    output: Output,
+) {
+    let accumulate = output == Output::Accumulate;
+    // (rows, columns) of each stored matrix.
+    let a_dims = if a_stored == Stored::Transposed {
+        (k, m)
+    } else {
+        (m, k)
+    };
+    let b_dims = if b_stored == Stored::Transposed {
+        (n, k)
+    } else {
+        (k, n)
+    };
+    let fits = |len: usize, (rows, cols): (usize, usize), stride: usize| {
+        rows == 0 || cols == 0 || (stride >= cols && len >= (rows - 1) * stride + cols)
+    };
+    assert!(
+        fits(a.len(), a_dims, a_stride)
+            && fits(b.len(), b_dims, b_stride)
+            && fits(c.len(), (m, n), c_stride),
+        "gemm: A [{m}, {k}] ({} values, row stride {a_stride}), B [{k}, {n}] ({} values, row stride {b_stride}), C [{m}, {n}] ({} values, row stride {c_stride})",
         a.len(),
         b.len(),
         c.len()
@@ -93,7 +156,9 @@ pub fn gemm(
     }
     if k == 0 {
         if !accumulate {
-            c[..m * n].fill(0.0);
+            c.chunks_mut(c_stride.max(1))
+                .take(m)
+                .for_each(|row| row[..n].fill(0.0));
         }
         return;
     }
@@ -102,14 +167,14 @@ pub fn gemm(
     // place (unit stride down its columns) with no transposition pass.
     // (column stride, row stride) of op(B)ᵀ [n×k] and of op(A)ᵀ [k×m]:
     let (bt_cs, bt_rs) = if b_stored == Stored::Transposed {
-        (1, k as isize)
+        (1, b_stride as isize)
     } else {
-        (n as isize, 1)
+        (b_stride as isize, 1)
     };
     let (at_cs, at_rs) = if a_stored == Stored::Transposed {
-        (1, m as isize)
+        (1, a_stride as isize)
     } else {
-        (k as isize, 1)
+        (a_stride as isize, 1)
     };
     // SAFETY: the asserts above guarantee every element addressed by these strides lies inside
     // its slice; `c` is borrowed mutably, so it aliases neither `a` nor `b`.
@@ -119,7 +184,7 @@ pub fn gemm(
             m,
             k,
             c.as_mut_ptr(),
-            n as isize,
+            c_stride as isize,
             1,
             accumulate,
             b.as_ptr(),

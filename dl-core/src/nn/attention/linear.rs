@@ -35,9 +35,9 @@ impl Linear {
         }
     }
 
-    /// `x W + b`.
+    /// `x W + b` (one fused operation, [`Var::affine`]).
     pub fn forward(&self, x: &Var, tape: &Tape) -> Var {
-        x.matmul(&tape.param(&self.weight)) + tape.param(&self.bias)
+        x.affine(&tape.param(&self.weight), &tape.param(&self.bias))
     }
 
     /// The weight and the bias.
