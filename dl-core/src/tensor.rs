@@ -39,6 +39,58 @@ pub fn zeros(shape: &[usize]) -> Tensor {
     ArrayD::zeros(IxDyn(shape))
 }
 
+/// Values written by one task of [`collect_in_parallel`]: 128 KiB, large enough that the
+/// pool's overhead is small beside the loop that writes them.
+const VALUES_PER_WRITE: usize = 1 << 15;
+
+/// A new vector of `len` values, written by the threads of the pool in chunks of
+/// [`VALUES_PER_WRITE`]: the chunk of positions `range` takes the values of `values(range)`,
+/// which must yield `range.len()` of them. One pass, straight into fresh memory (no zeros
+/// written first), each thread faulting in the pages it writes; the chunk's loop is compiled
+/// for the best vector instructions of the CPU (rayon's `collect` writes one value at a time).
+///
+/// **Panics** if `values` yields fewer values than asked for.
+pub(crate) fn collect_in_parallel<I>(
+    len: usize,
+    values: impl Fn(std::ops::Range<usize>) -> I + Sync,
+) -> Vec<f32>
+where
+    I: Iterator<Item = f32>,
+{
+    use rayon::prelude::*;
+    let mut data: Vec<f32> = Vec::with_capacity(len);
+    let write = |(i, chunk): (usize, &mut [std::mem::MaybeUninit<f32>])| {
+        let (start, len) = (i * VALUES_PER_WRITE, chunk.len());
+        let mut written = 0;
+        crate::ops::fast_math::with_best_simd(|| {
+            chunk
+                .iter_mut()
+                .zip(values(start..start + len))
+                .for_each(|(v, x)| {
+                    v.write(x);
+                    written += 1;
+                })
+        });
+        assert_eq!(written, len, "collect_in_parallel: too few values");
+    };
+    let spare = &mut data.spare_capacity_mut()[..len];
+    if len > VALUES_PER_WRITE && rayon::current_num_threads() > 1 {
+        spare
+            .par_chunks_mut(VALUES_PER_WRITE)
+            .enumerate()
+            .for_each(write);
+    } else {
+        spare
+            .chunks_mut(VALUES_PER_WRITE)
+            .enumerate()
+            .for_each(write);
+    }
+    // SAFETY: the capacity is at least `len`, and the chunks cover `..len`, each written in
+    // full (counted above: a short chunk panics before this line).
+    unsafe { data.set_len(len) };
+    data
+}
+
 /// A tensor of zeros, written by all the threads of the pool: for the large activations and
 /// gradients a layer allocates at every batch, which one thread would otherwise zero (and
 /// fault into memory) while the others wait.
@@ -47,10 +99,9 @@ pub fn zeros(shape: &[usize]) -> Tensor {
 /// assert_eq!(dl_core::tensor::zeros_in_parallel(&[64, 32, 26, 26]).sum(), 0.0);
 /// ```
 pub fn zeros_in_parallel(shape: &[usize]) -> Tensor {
-    use rayon::prelude::*;
     let len = shape.iter().product();
     let data: Vec<f32> = if len >= 1 << 16 && rayon::current_num_threads() > 1 {
-        rayon::iter::repeat_n(0.0, len).collect()
+        collect_in_parallel(len, |run| std::iter::repeat_n(0.0, run.len()))
     } else {
         vec![0.0; len]
     };
@@ -65,10 +116,9 @@ pub fn zeros_in_parallel(shape: &[usize]) -> Tensor {
 /// assert_eq!(dl_core::tensor::copy_in_parallel(&t.t().to_owned()), t.t());
 /// ```
 pub fn copy_in_parallel(t: &Tensor) -> Tensor {
-    use rayon::prelude::*;
     match t.as_slice() {
         Some(values) if values.len() >= 1 << 16 && rayon::current_num_threads() > 1 => {
-            let data: Vec<f32> = values.par_iter().with_min_len(1 << 14).copied().collect();
+            let data = collect_in_parallel(values.len(), |run| values[run].iter().copied());
             from_vec(t.shape(), data)
         }
         _ => t.as_standard_layout().into_owned(),
@@ -202,6 +252,32 @@ mod tests {
         assert!(tt.as_slice().is_none());
         assert_eq!(select_rows(&tt, &picked), expected);
         assert_eq!(select_rows(&t, &[]).shape(), &[0, 2, 3]);
+    }
+
+    #[test]
+    fn parallel_zeros_and_copies_cover_every_value_of_odd_lengths() {
+        // Lengths that are not a multiple of a task's chunk, above the parallel threshold.
+        for len in [(1 << 16) + 3, 5 * VALUES_PER_WRITE - 1] {
+            let zeros = zeros_in_parallel(&[len]);
+            assert_eq!(zeros.len(), len);
+            assert!(zeros.iter().all(|&v| v == 0.0));
+            let t = from_vec(&[1, len], (0..len).map(|i| i as f32).collect());
+            let copy = copy_in_parallel(&t);
+            assert_eq!(copy, t);
+            let doubled = collect_in_parallel(len, |run| run.map(|i| 2.0 * i as f32));
+            assert!(
+                doubled
+                    .iter()
+                    .enumerate()
+                    .all(|(i, &v)| v == 2.0 * i as f32)
+            );
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "too few values")]
+    fn collect_in_parallel_refuses_a_short_chunk() {
+        collect_in_parallel(10, |run| std::iter::repeat_n(1.0, run.len() - 1));
     }
 
     #[test]

@@ -15,7 +15,7 @@
 
 use crate::autograd::Var;
 use crate::autograd::elementwise::{VALUES_PER_TASK, for_each_chunk};
-use crate::tensor::{Tensor, copy_in_parallel};
+use crate::tensor::{Tensor, collect_in_parallel, copy_in_parallel};
 use ndarray::{Axis, IxDyn};
 
 /// `g` summed down to `shape`: over the leading axes `shape` lacks, and over the axes where
@@ -77,25 +77,22 @@ fn zip_broadcast(op: &str, a: &Tensor, b: &Tensor, f: impl Fn(f32, f32) -> f32 +
     if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
         let rowwise =
             b.ndim() == 1 && a.ndim() >= 1 && a.shape().last() == b.shape().last() && !y.is_empty();
-        if a.shape() == b.shape() || rowwise {
+        if a.shape() == b.shape() {
+            let data = collect_in_parallel(x.len(), |run| {
+                let y = &y[run.clone()];
+                x[run].iter().zip(y).map(|(&x, &y)| f(x, y))
+            });
+            return Tensor::from_shape_vec(a.raw_dim(), data).expect("input shape");
+        }
+        if rowwise {
             let mut out = copy_in_parallel(a);
             let o = out.as_slice_mut().expect("owned copy of a slice");
             debug_assert_eq!(o.len(), x.len());
-            // Tasks of whole rows of `b` (of equal runs of both when the shapes are equal).
-            let same = a.shape() == b.shape();
-            let chunk = if same {
-                VALUES_PER_TASK
-            } else {
-                (VALUES_PER_TASK / y.len()).max(1) * y.len()
-            };
-            for_each_chunk(o, chunk, |i, o| {
-                if same {
-                    let y = &y[i * chunk..i * chunk + o.len()];
-                    o.iter_mut().zip(y).for_each(|(o, &y)| *o = f(*o, y));
-                } else {
-                    for row in o.chunks_mut(y.len()) {
-                        row.iter_mut().zip(y).for_each(|(o, &y)| *o = f(*o, y));
-                    }
+            // Tasks of whole rows of `b`.
+            let chunk = (VALUES_PER_TASK / y.len()).max(1) * y.len();
+            for_each_chunk(o, chunk, |_, o| {
+                for row in o.chunks_mut(y.len()) {
+                    row.iter_mut().zip(y).for_each(|(o, &y)| *o = f(*o, y));
                 }
             });
             return out;

@@ -15,7 +15,7 @@
 
 use crate::autograd::Var;
 use crate::ops::fast_math;
-use crate::tensor::{Tensor, copy_in_parallel};
+use crate::tensor::{Tensor, collect_in_parallel};
 
 /// Values per task when an element-wise pass is split over the threads (smaller tensors run on
 /// the calling thread).
@@ -43,39 +43,30 @@ pub(crate) fn for_each_chunk(
     }
 }
 
-/// `f` applied to a copy of `x`, with the vectorised instructions of this CPU.
+/// `f` of every value of `x`, written straight into a new tensor by the threads of the pool.
 fn map(x: &Tensor, f: impl Fn(f32) -> f32 + Sync) -> Tensor {
-    let mut y = copy_in_parallel(x);
-    for_each_chunk(
-        y.as_slice_mut().expect("standard layout"),
-        VALUES_PER_TASK,
-        |_, c| fast_math::with_best_simd(|| c.iter_mut().for_each(|v| *v = f(*v))),
-    );
-    y
+    let x = x.as_standard_layout();
+    let xs = x.as_slice().expect("standard layout");
+    let data = collect_in_parallel(xs.len(), |run| xs[run].iter().map(|&v| f(v)));
+    Tensor::from_shape_vec(x.raw_dim(), data).expect("input shape")
 }
 
 /// `f(g, x, y)` for every value of the output's gradient, the input and the output.
 fn zip3(g: &Tensor, x: &Tensor, y: &Tensor, f: impl Fn(f32, f32, f32) -> f32 + Sync) -> Tensor {
-    let mut out = copy_in_parallel(g);
-    if let (Some(xs), Some(ys)) = (x.as_slice(), y.as_slice())
-        && xs.len() == out.len()
-        && ys.len() == out.len()
+    if let (Some(gs), Some(xs), Some(ys)) = (g.as_slice(), x.as_slice(), y.as_slice())
+        && xs.len() == gs.len()
+        && ys.len() == gs.len()
     {
-        for_each_chunk(
-            out.as_slice_mut().expect("standard layout"),
-            VALUES_PER_TASK,
-            |i, o| {
-                let run = i * VALUES_PER_TASK..i * VALUES_PER_TASK + o.len();
-                let (xs, ys) = (&xs[run.clone()], &ys[run]);
-                fast_math::with_best_simd(|| {
-                    o.iter_mut()
-                        .zip(xs.iter().zip(ys))
-                        .for_each(|(o, (&x, &y))| *o = f(*o, x, y))
-                });
-            },
-        );
-        return out;
+        let data = collect_in_parallel(gs.len(), |run| {
+            let (xs, ys) = (&xs[run.clone()], &ys[run.clone()]);
+            gs[run]
+                .iter()
+                .zip(xs.iter().zip(ys))
+                .map(|(&g, (&x, &y))| f(g, x, y))
+        });
+        return Tensor::from_shape_vec(g.raw_dim(), data).expect("gradient shape");
     }
+    let mut out = g.as_standard_layout().into_owned();
     ndarray::Zip::from(&mut out)
         .and(x)
         .and(y)

@@ -28,7 +28,7 @@
 //! | `var` | [`Var`]: leaves, constants, `backward`, `grad`, `detach` |
 //! | `arithmetic` | `+ − * /` with broadcasting, `scale`, `add_scalar` |
 //! | `matmul` | `matmul` (plain, batched, one matrix for every row) |
-//! | `affine` | `affine`: `x W + b` in one operation (a dense layer's product and bias) |
+//! | `affine` | `affine`: `x W + b` in one operation (a dense layer's product and bias); `affine_relu`: `max(x W + b, 0)` |
 //! | `reduce` | `sum`, `mean`, `sum_axis`, `mean_axis` |
 //! | `elementwise` | `exp`, `log`, `tanh`, `sigmoid`, `relu`, `square`, `sqrt` |
 //! | `softmax` | `softmax`, `log_softmax` along an axis |

@@ -27,7 +27,7 @@ impl FeedForward {
 
 impl Module for FeedForward {
     fn forward(&self, x: &Var, tape: &Tape, _mode: Mode) -> Var {
-        self.down.forward(&self.up.forward(x, tape).relu(), tape)
+        self.down.forward(&self.up.forward_relu(x, tape), tape)
     }
     fn parameters(&self) -> Vec<&Parameter> {
         [self.up.parameters(), self.down.parameters()].concat()

@@ -40,6 +40,11 @@ impl Linear {
         x.affine(&tape.param(&self.weight), &tape.param(&self.bias))
     }
 
+    /// `max(x W + b, 0)` (one fused operation, [`Var::affine_relu`]).
+    pub fn forward_relu(&self, x: &Var, tape: &Tape) -> Var {
+        x.affine_relu(&tape.param(&self.weight), &tape.param(&self.bias))
+    }
+
     /// The weight and the bias.
     pub fn parameters(&self) -> Vec<&Parameter> {
         vec![&self.weight, &self.bias]
