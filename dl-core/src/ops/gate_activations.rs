@@ -16,7 +16,8 @@
 //! inside a loop compiled for the running CPU's vector instructions
 //! ([`with_best_simd`](super::fast_math::with_best_simd)).
 
-/// `exp(x)` for `x` in about `[−87, 88]` (clamped outside), relative error below 3e-7.
+/// `exp(x)` for `x` in about `[−87, 88]` (clamped outside), relative error below 1e-6 for
+/// `|x| < 20` (beyond, the rounding of `x·log₂e` to `f32` adds up to 6e-6).
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
     /// Adding it rounds any |y| < 2²² to an integer (ties to even), kept in the low bits.
@@ -62,8 +63,10 @@ mod tests {
         let mut x = -100.0f32;
         while x < 100.0 {
             let rel = |a: f32, b: f32| (a - b).abs() / b.abs().max(1e-30);
+            // Beyond |x| ≈ 20 the rounding of x·log₂e to f32 dominates (as in fast_math).
+            let tolerance = if x.abs() < 20.0 { 1e-6 } else { 1e-5 };
             if x.abs() < 87.0 {
-                assert!(rel(exp(x), x.exp()) < 1e-6, "exp {x}");
+                assert!(rel(exp(x), x.exp()) < tolerance, "exp {x}");
             }
             assert!(
                 rel(exp(x), super::super::fast_math::exp(x)) < 1e-6,
