@@ -26,7 +26,7 @@ const TILE_ROWS: usize = 6;
 /// Columns of `B` (and of `C`) per tile and per packed panel.
 const TILE_COLS: usize = 16;
 
-/// A `[k, n]` matrix packed into panels of [`TILE_COLS`] columns for [`gemm_packed`]; the
+/// A `[k, n]` matrix packed into panels of 16 columns for [`gemm_packed`]; the
 /// buffer is kept from one packing to the next.
 #[derive(Clone, Debug, Default)]
 pub struct PackedMatrix {
