@@ -5,7 +5,9 @@
 
 pub mod conv;
 pub mod fast_math;
+pub mod gate_activations;
 pub mod gemm;
 pub mod im2col;
+pub mod packed_gemm;
 pub mod pool;
 pub mod transpose;

@@ -23,7 +23,7 @@
 
 use super::{gru, lstm, simple_rnn};
 use crate::ops::gemm::{Output, Stored, gemm};
-use crate::ops::transpose::transpose_into;
+use crate::ops::packed_gemm::{PackedMatrix, gemm_packed};
 
 /// The kind of recurrent cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,9 +83,10 @@ pub struct RnnBuffers {
     dh: Vec<f32>,
     dc: Vec<f32>,
     scratch: Vec<f32>,
-    /// `W_hhᵀ` `[g·h, h]`, so that the per-step product `δ_h W_hhᵀ` reads its weights in the
-    /// kernel's native order (no repacking of the weights at every step).
-    w_hh_t: Vec<f32>,
+    /// `W_hh` `[h, g·h]`, packed once per forward for the per-step products `h_{t−1} W_hh`.
+    w_hh: PackedMatrix,
+    /// `W_hhᵀ` `[g·h, h]`, packed once per backward for the per-step products `δ_h W_hhᵀ`.
+    w_hh_t: PackedMatrix,
 }
 
 /// Sets the length of a reused buffer; its old contents are left for the caller to overwrite.
@@ -176,6 +177,8 @@ pub fn rnn_forward(
         &mut buf.gates,
         Output::Accumulate,
     );
+    buf.w_hh.pack(w_hh, h, gh, Stored::AsIs);
+    let w_hh = &buf.w_hh;
     resize(&mut buf.h, (t + 1) * n * h);
     buf.h[..n * h].fill(0.0); // h_0
     if kind == CellKind::Lstm {
@@ -191,7 +194,7 @@ pub fn rnn_forward(
         let (h_prev, h_next) = buf.h[s * n * h..(s + 2) * n * h].split_at_mut(n * h);
         let gates = &mut buf.gates[s * n * gh..(s + 1) * n * gh];
         match kind {
-            CellKind::Simple => simple_rnn::forward_step(n, h, h_prev, w_hh, gates, h_next),
+            CellKind::Simple => simple_rnn::forward_step(n, h_prev, w_hh, gates, h_next),
             CellKind::Lstm => {
                 let (c_prev, c_next) = buf.c[s * n * h..(s + 2) * n * h].split_at_mut(n * h);
                 let tanh_c = &mut buf.tanh_c[s * n * h..(s + 1) * n * h];
@@ -267,8 +270,7 @@ pub fn rnn_backward(
         resize(&mut buf.delta_h, t * n * gh);
     }
     zeroed(&mut buf.dh, n * h);
-    resize(&mut buf.w_hh_t, gh * h);
-    transpose_into(w_hh, h, gh, &mut buf.w_hh_t);
+    buf.w_hh_t.pack(w_hh, gh, h, Stored::Transposed);
     zeroed(&mut buf.dc, n * h);
     for s in (0..t).rev() {
         let dh = &mut buf.dh;
@@ -298,14 +300,10 @@ pub fn rnn_backward(
         } else {
             &buf.delta[s * n * gh..(s + 1) * n * gh]
         };
-        gemm(
+        gemm_packed(
             n,
-            h,
-            gh,
             delta_h,
-            Stored::AsIs,
             &buf.w_hh_t,
-            Stored::AsIs,
             &mut buf.dh,
             if kind == CellKind::Gru {
                 Output::Accumulate

@@ -10,7 +10,8 @@
 use super::bptt::{CellKind, rows};
 use super::unroll::{Recurrent, recurrent_layer};
 use crate::ops::fast_math::{sigmoid_in_place, tanh_in_place};
-use crate::ops::gemm::{Output, Stored, gemm};
+use crate::ops::gemm::Output;
+use crate::ops::packed_gemm::{PackedMatrix, gemm_packed};
 use crate::tensor::Tensor;
 use rayon::prelude::*;
 
@@ -22,7 +23,7 @@ pub(super) fn forward_step(
     n: usize,
     h: usize,
     h_prev: &[f32],
-    w_hh: &[f32],
+    w_hh: &PackedMatrix,
     b_hh: &[f32],
     gates: &mut [f32],
     scratch: &mut [f32],
@@ -34,17 +35,7 @@ pub(super) fn forward_step(
     for row in hw.chunks_exact_mut(gh) {
         row.copy_from_slice(b_hh);
     }
-    gemm(
-        n,
-        gh,
-        h,
-        h_prev,
-        Stored::AsIs,
-        w_hh,
-        Stored::AsIs,
-        hw,
-        Output::Accumulate,
-    );
+    gemm_packed(n, h_prev, w_hh, hw, Output::Accumulate);
     rows!(n * gh, [gates => gh, hw => gh, b_n => h, h_next => h], |i, g, hwr, bn, hnext| {
         let hp = &h_prev[i * h..(i + 1) * h];
         let (rz, nn) = g.split_at_mut(2 * h);

@@ -12,8 +12,9 @@
 
 use super::bptt::{CellKind, rows};
 use super::unroll::{Recurrent, recurrent_layer};
-use crate::ops::fast_math::{sigmoid, tanh};
-use crate::ops::gemm::{Output, Stored, gemm};
+use crate::ops::gate_activations::{sigmoid, tanh};
+use crate::ops::gemm::Output;
+use crate::ops::packed_gemm::{PackedMatrix, gemm_packed};
 use crate::tensor::Tensor;
 use rayon::prelude::*;
 
@@ -25,7 +26,7 @@ pub(super) fn forward_step(
     n: usize,
     h: usize,
     h_prev: &[f32],
-    w_hh: &[f32],
+    w_hh: &PackedMatrix,
     gates: &mut [f32],
     c_prev: &[f32],
     c_next: &mut [f32],
@@ -33,17 +34,7 @@ pub(super) fn forward_step(
     tanh_c: &mut [f32],
 ) {
     let gh = 4 * h;
-    gemm(
-        n,
-        gh,
-        h,
-        h_prev,
-        Stored::AsIs,
-        w_hh,
-        Stored::AsIs,
-        gates,
-        Output::Accumulate,
-    );
+    gemm_packed(n, h_prev, w_hh, gates, Output::Accumulate);
     // One pass over the four gate blocks, element by element (the values stay in registers).
     rows!(n * gh, [gates => gh, c_next => h, h_next => h, tanh_c => h], |i, g, c, hn, tc| {
         let cp = &c_prev[i * h..(i + 1) * h];

@@ -11,30 +11,20 @@
 use super::bptt::CellKind;
 use super::unroll::{Recurrent, recurrent_layer};
 use crate::ops::fast_math::{tanh_in_place, with_best_simd};
-use crate::ops::gemm::{Output, Stored, gemm};
+use crate::ops::gemm::Output;
+use crate::ops::packed_gemm::{PackedMatrix, gemm_packed};
 use crate::tensor::Tensor;
 
 /// One forward step for `n` rows: `gates` holds `x_t W_ih + b_ih + b_hh` (`[n, h]`) and
 /// becomes `h_t = tanh(gates + h_{t−1} W_hh)`, copied into `h_next`.
 pub(super) fn forward_step(
     n: usize,
-    h: usize,
     h_prev: &[f32],
-    w_hh: &[f32],
+    w_hh: &PackedMatrix,
     gates: &mut [f32],
     h_next: &mut [f32],
 ) {
-    gemm(
-        n,
-        h,
-        h,
-        h_prev,
-        Stored::AsIs,
-        w_hh,
-        Stored::AsIs,
-        gates,
-        Output::Accumulate,
-    );
+    gemm_packed(n, h_prev, w_hh, gates, Output::Accumulate);
     tanh_in_place(gates);
     h_next.copy_from_slice(gates);
 }
