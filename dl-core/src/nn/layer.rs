@@ -95,6 +95,13 @@ pub trait Layer: Send {
     /// not changed (what [`Sequential::predict`](crate::nn::Sequential::predict) and
     /// `evaluate` call). Equal to `forward(input, Mode::Eval)`.
     fn infer(&self, input: &Tensor) -> Tensor;
+    /// Inference through this layer and the `next` one at once, when this layer has a fused
+    /// kernel for the pair (a convolution with ReLU followed by max pooling):
+    /// `Some(next.infer(self.infer(input)))`, computed without the intermediate tensor. The
+    /// default is `None`: [`Sequential`](crate::nn::Sequential) runs the two one by one.
+    fn infer_fused(&self, _input: &Tensor, _next: &dyn Layer) -> Option<Tensor> {
+        None
+    }
     /// Given `∂L/∂output`, accumulates parameter gradients and returns `∂L/∂input`.
     ///
     /// **Panics** if called before `forward`.

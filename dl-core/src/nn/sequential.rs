@@ -235,17 +235,30 @@ impl Sequential {
         x
     }
 
-    /// Runs every layer in `Mode::Eval` without caching anything (see [`Layer::infer`]).
+    /// Runs every layer in `Mode::Eval` without caching anything (see [`Layer::infer`]); a
+    /// layer that can fuse itself with the next one (see [`Layer::infer_fused`]) runs both.
     #[track_caller]
     pub fn infer(&self, input: &Tensor) -> Tensor {
-        let Some((first, rest)) = self.layers.split_first() else {
-            return input.clone();
-        };
-        let mut x = first.infer(input);
-        for layer in rest {
-            x = layer.infer(&x);
+        let mut x = std::borrow::Cow::Borrowed(input);
+        let mut i = 0;
+        while i < self.layers.len() {
+            let layer = &self.layers[i];
+            let fused = self
+                .layers
+                .get(i + 1)
+                .and_then(|next| layer.infer_fused(&x, next.as_ref()));
+            x = std::borrow::Cow::Owned(match fused {
+                Some(y) => {
+                    i += 2;
+                    y
+                }
+                None => {
+                    i += 1;
+                    layer.infer(&x)
+                }
+            });
         }
-        x
+        x.into_owned()
     }
 
     /// Runs every layer backward from `∂L/∂output`; returns `∂L/∂input`.

@@ -282,13 +282,13 @@ pub fn conv2d_backward(
 
 /// Patches at most this long (a first layer on grey images: 1·3·3 = 9) skip the GEMM kernel,
 /// whose packing costs more than the few multiply-adds per output.
-const SMALL_PATCH: usize = 16;
+pub(crate) const SMALL_PATCH: usize = 16;
 
 /// `y[o, :] = b[o] + Σ_k W[o, k] · cols[k, :]` (then `max(0, ·)` if `relu`), 16 outputs at a
 /// time in one vector register: each output is written once, after its `k` fused
 /// multiply-adds (row updates of `y` would load and store it `k` times).
 #[allow(clippy::too_many_arguments)]
-fn small_patch_forward(
+pub(crate) fn small_patch_forward(
     weight: &[f32],
     bias: &[f32],
     cols: &[f32],

@@ -4,6 +4,7 @@
 //! state of their own, and write into buffers the caller reuses from batch to batch.
 
 pub mod conv;
+pub mod conv_pool;
 pub mod fast_math;
 pub mod gate_activations;
 pub mod gemm;

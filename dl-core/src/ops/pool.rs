@@ -136,6 +136,44 @@ fn max_plane_unpadded(plane: &[f32], g: &Geometry, y: &mut [f32], arg: &mut [u32
     }
 }
 
+/// Max pooling of one plane without padding and without recording the winners (inference):
+/// `plane: [h, w]` → `y: [oh, ow]`, every window inside the plane. The 2×2, stride-2 case
+/// reads two input rows per output row.
+///
+/// **Panics** if `g` has padding or a slice length does not match it.
+#[inline(always)]
+pub fn max_pool_plane(plane: &[f32], g: &Geometry, y: &mut [f32]) {
+    assert!(g.padding == 0, "max_pool_plane: padding {}", g.padding);
+    assert_eq!(plane.len(), g.height * g.width, "max_pool_plane: plane");
+    assert_eq!(y.len(), g.out_len(), "max_pool_plane: output");
+    let (ow, w, s) = (g.out_w(), g.width, g.stride);
+    if g.kernel_h == 2 && g.kernel_w == 2 && s == 2 {
+        for (oy, y_row) in y.chunks_exact_mut(ow).enumerate() {
+            let top = &plane[2 * oy * w..][..2 * ow];
+            let bottom = &plane[(2 * oy + 1) * w..][..2 * ow];
+            for (yv, (t, b)) in y_row
+                .iter_mut()
+                .zip(top.chunks_exact(2).zip(bottom.chunks_exact(2)))
+            {
+                *yv = t[0].max(t[1]).max(b[0].max(b[1]));
+            }
+        }
+        return;
+    }
+    for (oy, y_row) in y.chunks_exact_mut(ow).enumerate() {
+        for (ox, yv) in y_row.iter_mut().enumerate() {
+            let origin = oy * s * w + ox * s;
+            let mut best = plane[origin];
+            for i in 0..g.kernel_h {
+                for &v in &plane[origin + i * w..][..g.kernel_w] {
+                    best = best.max(v);
+                }
+            }
+            *yv = best;
+        }
+    }
+}
+
 /// Max pooling backward: routes `grad_y: [planes, oh, ow]` to the recorded winners, adding
 /// into `grad_x: [planes, h, w]` (pass zeros).
 ///
@@ -152,11 +190,17 @@ pub fn max_pool_backward(grad_y: &[f32], argmax: &[u32], g: &Geometry, grad_x: &
         .par_chunks_mut(hw)
         .zip(grad_y.par_chunks(p))
         .zip(argmax.par_chunks(p))
-        .for_each(|((gx, gy), arg)| {
-            for (v, &a) in gy.iter().zip(arg) {
-                gx[a as usize] += v;
-            }
-        });
+        .for_each(|((gx, gy), arg)| route_to_winners(gy, arg, gx));
+}
+
+/// Max pooling backward on one plane: `gx[argmax[o]] += gy[o]` for every output `o`.
+///
+/// **Panics** if a winner lies outside `gx`.
+#[inline]
+pub fn route_to_winners(gy: &[f32], argmax: &[u32], gx: &mut [f32]) {
+    for (v, &a) in gy.iter().zip(argmax) {
+        gx[a as usize] += v;
+    }
 }
 
 /// Average pooling forward: `x: [planes, h, w]` → `y: [planes, oh, ow]`.

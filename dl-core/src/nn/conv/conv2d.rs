@@ -12,6 +12,7 @@
 use crate::init::Initializer;
 use crate::nn::{Layer, LayerConfig, Mode, Parameter};
 use crate::ops::conv::{conv2d_backward, conv2d_forward};
+use crate::ops::conv_pool::conv2d_relu_max_pool_infer;
 use crate::ops::im2col::Geometry;
 use crate::tensor::Tensor;
 use ndarray::IxDyn;
@@ -283,6 +284,50 @@ impl Layer for Conv2d {
         self.run(input, false, &mut Vec::new(), &mut Vec::new())
     }
 
+    /// With the fused ReLU and a [`MaxPool2d`](crate::nn::MaxPool2d) without padding next:
+    /// both layers in one pass (see [`crate::ops::conv_pool`]).
+    #[track_caller]
+    fn infer_fused(&self, input: &Tensor, next: &dyn Layer) -> Option<Tensor> {
+        let LayerConfig::MaxPool2d {
+            kernel_size,
+            stride,
+            padding: 0,
+        } = next.config()
+        else {
+            return None;
+        };
+        if !self.relu {
+            return None;
+        }
+        let g = self.geometry("Conv2d::forward", input.shape());
+        let pool = Geometry {
+            channels: self.out_channels,
+            height: g.out_h(),
+            width: g.out_w(),
+            kernel_h: kernel_size,
+            kernel_w: kernel_size,
+            stride,
+            padding: 0,
+        };
+        if !pool.fits() {
+            return None; // let the pooling layer report it
+        }
+        let n = input.shape()[0];
+        let x = input.as_standard_layout();
+        let mut y = crate::tensor::zeros(&[n, self.out_channels, pool.out_h(), pool.out_w()]);
+        conv2d_relu_max_pool_infer(
+            x.as_slice().expect("standard layout"),
+            &g,
+            n,
+            self.weight.value.as_slice().expect("own parameter"),
+            self.bias.value.as_slice().expect("own parameter"),
+            self.out_channels,
+            &pool,
+            y.as_slice_mut().expect("fresh array"),
+        );
+        Some(y)
+    }
+
     #[track_caller]
     fn backward(&mut self, grad_output: &Tensor) -> Tensor {
         let shape = self.input_shape.clone().unwrap_or_default();
@@ -382,6 +427,34 @@ mod tests {
                 "weight gradient"
             );
             assert!(close(&plain.bias.grad, &fused.bias.grad), "bias gradient");
+        }
+    }
+
+    #[test]
+    fn fused_with_max_pooling_equals_the_two_layers() {
+        use crate::nn::{MaxPool2d, Sequential};
+        // Odd sizes, padding, stride, channel counts not a multiple of 8; a pooling layer
+        // with padding is not fused and must give the same result too.
+        for (c, o, h, w, stride, padding, pool) in [
+            (1, 5, 9, 11, 1, 0, MaxPool2d::new(2)),
+            (3, 7, 10, 13, 2, 1, MaxPool2d::new(3).with_stride(2)),
+            (4, 12, 12, 9, 1, 1, MaxPool2d::new(2).with_padding(1)),
+        ] {
+            crate::seed(8);
+            let conv = Conv2d::new(c, o, 3)
+                .with_stride(stride)
+                .with_padding(padding)
+                .relu();
+            let x = crate::init::normal(&[3, c, h, w], 0.0, 1.0);
+            let want = pool.infer(&conv.infer(&x));
+            let model = Sequential::new().add(conv).add(pool);
+            let got = model.infer(&x);
+            assert_eq!(got.shape(), want.shape());
+            assert!(
+                got.iter()
+                    .zip(want.iter())
+                    .all(|(a, b)| (a - b).abs() <= 1e-5 * (1.0 + b.abs()))
+            );
         }
     }
 

@@ -1,0 +1,173 @@
+//! Convolution, ReLU and max pooling fused, for inference: each image's convolution output
+//! stays in a buffer of its thread (in cache), and only the pooled values reach memory.
+//!
+//! Unfused, a convolution with ReLU followed by max pooling writes `y = relu(W·cols + b)` for
+//! the whole batch (`[n, oc, oh, ow]`), then reads it all back to pool it. Since adding a
+//! per-channel constant and `max(0, ·)` are both monotonic, they commute with the maximum over
+//! a window (a window without padding is never empty):
+//!
+//! ```text
+//! pool(relu(z + b)) = relu(pool(z) + b)       z_n = W · im2col(x_n): [oc, oh·ow]
+//! ```
+//!
+//! so the bias and the ReLU are applied to the pooled values only (a quarter of them for
+//! 2 × 2 windows), and `z_n` is a per-thread scratch buffer the size of one image's output.
+
+use crate::ops::conv::{SMALL_PATCH, small_patch_forward};
+use crate::ops::fast_math::with_best_simd;
+use crate::ops::gemm::{Output, Stored, gemm};
+use crate::ops::im2col::{Geometry, im2col};
+use crate::ops::pool::max_pool_plane;
+use rayon::prelude::*;
+
+/// `y = max_pool(relu(conv(x)))` over a batch of `n` images, nothing kept: `x: [n, c, h, w]`,
+/// `weight: [oc, c·kh·kw]`, `bias: [oc]`, the convolution's geometry `g` and the pooling
+/// window `pool` (its `height`/`width` are the convolution's `oh`/`ow`, its padding 0);
+/// writes `y: [n, oc, poh, pow]` (every entry).
+///
+/// **Panics** if a slice length does not match the geometries, or if `pool` has padding.
+#[allow(clippy::too_many_arguments)]
+#[track_caller]
+pub fn conv2d_relu_max_pool_infer(
+    x: &[f32],
+    g: &Geometry,
+    n: usize,
+    weight: &[f32],
+    bias: &[f32],
+    out_channels: usize,
+    pool: &Geometry,
+    y: &mut [f32],
+) {
+    let (k, p, o) = (g.patch_len(), g.out_len(), out_channels);
+    let pooled = pool.out_len();
+    assert_eq!(
+        x.len(),
+        n * g.image_len(),
+        "conv2d_relu_max_pool_infer: input length vs {n} images of {g:?}"
+    );
+    assert_eq!(weight.len(), o * k, "conv2d_relu_max_pool_infer: weight");
+    assert_eq!(bias.len(), o, "conv2d_relu_max_pool_infer: bias");
+    assert!(
+        pool.height == g.out_h() && pool.width == g.out_w() && pool.padding == 0 && pool.fits(),
+        "conv2d_relu_max_pool_infer: pooling {pool:?} over the output of {g:?}"
+    );
+    assert_eq!(
+        y.len(),
+        n * o * pooled,
+        "conv2d_relu_max_pool_infer: output [{n}, {o}, {pooled}]"
+    );
+    let no_bias = vec![0.0; o];
+    x.par_chunks(g.image_len())
+        .zip(y.par_chunks_mut(o * pooled))
+        .for_each_init(
+            || (vec![0.0; k * p], vec![0.0; o * p]),
+            |(cols, z), (x_n, y_n)| {
+                im2col(x_n, g, cols);
+                if k <= SMALL_PATCH {
+                    small_patch_forward(weight, &no_bias, cols, k, p, false, z);
+                } else {
+                    gemm(
+                        o,
+                        p,
+                        k,
+                        weight,
+                        Stored::AsIs,
+                        cols,
+                        Stored::AsIs,
+                        z,
+                        Output::Overwrite,
+                    );
+                }
+                with_best_simd(
+                    #[inline(always)]
+                    || {
+                        for ((z_plane, y_plane), &b) in z
+                            .chunks_exact(p)
+                            .zip(y_n.chunks_exact_mut(pooled))
+                            .zip(bias)
+                        {
+                            max_pool_plane(z_plane, pool, y_plane);
+                            y_plane.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
+                        }
+                    },
+                );
+            },
+        );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::conv::conv2d_forward;
+    use crate::ops::pool::max_pool_forward;
+
+    /// The unfused path: the convolution with its fused ReLU over the whole batch, then the
+    /// pooling layer's kernel.
+    #[allow(clippy::too_many_arguments)]
+    fn unfused(
+        x: &[f32],
+        g: &Geometry,
+        n: usize,
+        w: &[f32],
+        b: &[f32],
+        o: usize,
+        pool: &Geometry,
+    ) -> Vec<f32> {
+        let mut y = vec![0.0; n * o * g.out_len()];
+        conv2d_forward(x, g, n, w, b, o, true, &mut [], &mut [], &mut y);
+        let mut pooled = vec![0.0; n * o * pool.out_len()];
+        let mut arg = vec![0; pooled.len()];
+        max_pool_forward(&y, pool, &mut pooled, &mut arg);
+        pooled
+    }
+
+    #[test]
+    fn equals_the_convolution_then_the_pooling() {
+        let mut r = crate::rng::Rng::new(7);
+        // (channels, out channels, h, w, kernel, stride, padding, pool window, pool stride):
+        // small patches (register kernel) and large ones (GEMM), odd sizes that leave a row
+        // and a column out of the pooling, channel counts not a multiple of 8, overlapping
+        // and non-square-stride windows.
+        let cases = [
+            (1, 5, 9, 11, 3, 1, 0, 2, 2),
+            (1, 32, 28, 28, 3, 1, 0, 2, 2),
+            (3, 7, 10, 9, 3, 1, 1, 2, 2),
+            (5, 6, 12, 13, 3, 2, 1, 3, 2),
+            (2, 9, 8, 7, 2, 1, 0, 2, 1),
+            (6, 3, 11, 11, 5, 1, 2, 3, 3),
+        ];
+        for (c, o, h, w, kk, s, pad, pk, ps) in cases {
+            let g = Geometry {
+                channels: c,
+                height: h,
+                width: w,
+                kernel_h: kk,
+                kernel_w: kk,
+                stride: s,
+                padding: pad,
+            };
+            let pool = Geometry {
+                channels: o,
+                height: g.out_h(),
+                width: g.out_w(),
+                kernel_h: pk,
+                kernel_w: pk,
+                stride: ps,
+                padding: 0,
+            };
+            let n = 3;
+            let mut draw =
+                |len: usize| -> Vec<f32> { (0..len).map(|_| r.uniform_range(-1.0, 1.0)).collect() };
+            let (x, wt, b) = (draw(n * g.image_len()), draw(o * g.patch_len()), draw(o));
+            let want = unfused(&x, &g, n, &wt, &b, o, &pool);
+            let mut got = vec![f32::NAN; want.len()];
+            conv2d_relu_max_pool_infer(&x, &g, n, &wt, &b, o, &pool, &mut got);
+            for (i, (a, e)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (a - e).abs() <= 1e-5 * (1.0 + e.abs()),
+                    "{g:?} {pool:?}: output {i}: {a} vs {e}"
+                );
+            }
+        }
+    }
+}
