@@ -2,7 +2,7 @@
 """End-to-end: the book's chapters in a real JupyterLab, in Debian's headless Chromium.
 
 Starts JupyterLab on a copy of `notebooks/` (so the repository's notebooks stay clean),
-opens each chapter named below, runs all cells from the Run menu, waits until the kernel is
+opens each chapter (all eight unless named on the command line), runs all cells from the Run menu, waits until the kernel is
 idle, and asserts that
   - every code cell ran and none produced an `error` output (read back from the saved file),
   - at least one plot rendered as a PNG image (untrusted notebooks show PNG, not SVG),
@@ -11,7 +11,7 @@ idle, and asserts that
     PNG changes) and shows the new value; the reset button sets the slider back and says so,
 then saves a screenshot per chapter under build/screenshots/ (03_widgets.png for the widgets).
 
-    test_jupyterlab.py [CHAPTER_PREFIX ...]     (default: 03 05)
+    test_jupyterlab.py [CHAPTER_PREFIX ...]     (default: every chapter, 01 to 08)
 """
 import json
 import os
@@ -244,9 +244,10 @@ def play_with_widgets(page, notebook: Path) -> None:
 
 
 def main() -> int:
-    prefixes = sys.argv[1:] or ["03", "05"]
+    every_chapter = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    prefixes = sys.argv[1:] or [p.name[:2] for p in every_chapter]
     chapters = [p for prefix in prefixes for p in sorted((ROOT / "notebooks").glob(f"{prefix}*.ipynb"))]
-    if len(chapters) != len(prefixes):
+    if not chapters or len(chapters) != len(prefixes):
         print(f"browser test: chapters not found for {prefixes}: {chapters}")
         return 1
     SHOTS.mkdir(parents=True, exist_ok=True)
