@@ -162,12 +162,18 @@ def run_chapter(page, notebook: Path, root: Path) -> None:
     page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
     page.keyboard.press("Control+s")
     saved_path = root / "notebooks" / name
-    for _ in range(80):
-        saved = json.loads(saved_path.read_text())
+    code = []
+    for _ in range(120):
+        try:
+            saved = json.loads(saved_path.read_text())
+        except json.JSONDecodeError:  # JupyterLab is still writing a large notebook: read again
+            time.sleep(0.25)
+            continue
         code = [c for c in saved["cells"] if c["cell_type"] == "code"]
         if code and all(c.get("execution_count") for c in code):
             break
         time.sleep(0.25)
+    assert code, f"{name}: the saved notebook never parsed as JSON with code cells"
     errors = [o for c in code for o in c.get("outputs", []) if o["output_type"] == "error"]
     unrun = sum(1 for c in code if not c.get("execution_count"))
     page.screenshot(path=str(SHOTS / f"{notebook.stem}.png"), full_page=False)
