@@ -2,14 +2,15 @@
 """End-to-end: the book's chapters in a real JupyterLab, in Debian's headless Chromium.
 
 Starts JupyterLab on a copy of `notebooks/` (so the repository's notebooks stay clean),
-opens each chapter (all eight unless named on the command line), runs all cells from the Run menu, waits until the kernel is
-idle, and asserts that
+opens each chapter (every one unless named on the command line), runs all cells from the Run
+menu, waits until the kernel is idle, and asserts that
   - every code cell ran and none produced an `error` output (read back from the saved file),
   - at least one plot rendered as a PNG image (untrusted notebooks show PNG, not SVG),
   - the live training display was updated in place while the cell ran (chapter 5),
   - the widgets work (chapter 3): dragging the learning-rate slider redraws the figure (its
     PNG changes) and shows the new value; the reset button sets the slider back and says so,
-then saves a screenshot per chapter under build/screenshots/ (03_widgets.png for the widgets).
+then saves a screenshot per chapter under build/screenshots/ (and 03_linear_regression_widgets.png
+for the widgets).
 
     test_jupyterlab.py [CHAPTER_PREFIX ...]     (default: every chapter, 01 to 08)
 """
