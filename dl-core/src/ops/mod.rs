@@ -6,7 +6,6 @@
 pub mod conv;
 pub mod conv_pool;
 pub mod fast_math;
-pub mod gate_activations;
 pub mod gemm;
 pub mod im2col;
 pub mod packed_gemm;

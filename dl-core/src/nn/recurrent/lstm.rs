@@ -12,7 +12,7 @@
 
 use super::bptt::{CellKind, rows};
 use super::unroll::{Recurrent, recurrent_layer};
-use crate::ops::gate_activations::{sigmoid, tanh};
+use crate::ops::fast_math::{sigmoid, tanh};
 use crate::ops::gemm::Output;
 use crate::ops::packed_gemm::{PackedMatrix, gemm_packed};
 use crate::tensor::Tensor;
