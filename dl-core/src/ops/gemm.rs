@@ -15,18 +15,55 @@
 //! scalar kernels. Measured on the 2-core AVX-512 machine of the book, at n = 1024 it matches
 //! NumPy's OpenBLAS, where ndarray's default `matrixmultiply` reaches about half (see
 //! `bench/README.md`). Large products are split over the rayon pool; a product called from
-//! inside a rayon task (a convolution already parallel over the batch) runs on that one thread.
+//! inside a rayon task (a convolution already parallel over the batch) runs on that one thread,
+//! unless the task is a whole computation moved into the pool (`with_products_top_level`).
 
 use crate::tensor::Tensor;
 use gemm_common::Parallelism;
 use ndarray::IxDyn;
 
-/// Products smaller than this many multiply-adds run on one thread (threads cost more).
-const PARALLEL_MIN_FLOPS: usize = 64 * 64 * 256;
+/// Products smaller than this many multiply-adds run on the calling thread: handing them to
+/// the pool and back costs more than the second thread saves.
+///
+/// Measured on Zen 3 at 2 threads (each product repeated for 0.1–0.3 s, alternately on one
+/// thread and split over the pool, medians of three rounds, load 5–6): the book MLP's products
+/// (64×128×784 forward, 784×128×64 for the weight gradient, 6.4 M multiply-adds) took
+/// 225 µs of CPU time on one thread and 257–386 µs split, and products of 2–8 M
+/// multiply-adds 20–50 % more CPU split, while from 2048×128×128 (34 M) on the split costs no
+/// more CPU than one thread. The earlier threshold (1 M) sent the MLP's two large products to
+/// the pool at every batch, which made its training at 2 threads slower than at 1.
+pub const PARALLEL_MIN_MULTIPLY_ADDS: usize = 1 << 24;
+
+thread_local! {
+    /// Whether the computation running on this worker of the pool is a top-level one (see
+    /// `with_products_top_level`): its products may split over the pool like products called from
+    /// outside it.
+    static TOP_LEVEL_ON_THIS_WORKER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with this thread's products counted as top-level (`true`) or as nested in a
+/// parallel loop (`false`), and restores the previous rule afterwards, even on a panic.
+///
+/// A product called from a worker of the pool normally runs on that one thread: it is one task
+/// of a loop already parallel (the convolution's loop over the batch), and splitting it again
+/// would only add work. A whole training step run on a worker instead (autograd's backward
+/// pass, so that each parallel region is a `join` between workers, not a hand-off from the
+/// calling thread and back) marks itself top-level, and a hand-written layer called from it
+/// marks itself nested again.
+pub(crate) fn with_products_top_level<R>(top_level: bool, f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            TOP_LEVEL_ON_THIS_WORKER.with(|t| t.set(self.0));
+        }
+    }
+    let _restore = Restore(TOP_LEVEL_ON_THIS_WORKER.with(|t| t.replace(top_level)));
+    f()
+}
 
 fn parallelism(m: usize, n: usize, k: usize) -> Parallelism {
-    let inside_pool = rayon::current_thread_index().is_some();
-    if inside_pool || m * n * k < PARALLEL_MIN_FLOPS || rayon::current_num_threads() < 2 {
+    let nested = rayon::current_thread_index().is_some() && !TOP_LEVEL_ON_THIS_WORKER.with(|t| t.get());
+    if nested || m * n * k < PARALLEL_MIN_MULTIPLY_ADDS || rayon::current_num_threads() < 2 {
         Parallelism::None
     } else {
         Parallelism::Rayon(rayon::current_num_threads())
