@@ -26,13 +26,15 @@ use ndarray::IxDyn;
 /// the pool and back costs more than the second thread saves.
 ///
 /// Measured on Zen 3 at 2 threads (each product repeated for 0.1–0.3 s, alternately on one
-/// thread and split over the pool, medians of three rounds, load 5–6): the book MLP's products
-/// (64×128×784 forward, 784×128×64 for the weight gradient, 6.4 M multiply-adds) took
-/// 225 µs of CPU time on one thread and 257–386 µs split, and products of 2–8 M
-/// multiply-adds 20–50 % more CPU split, while from 2048×128×128 (34 M) on the split costs no
-/// more CPU than one thread. The earlier threshold (1 M) sent the MLP's two large products to
-/// the pool at every batch, which made its training at 2 threads slower than at 1.
-pub const PARALLEL_MIN_MULTIPLY_ADDS: usize = 1 << 24;
+/// thread and split over the pool, medians of three rounds, two runs, load 5–6): the book
+/// MLP's products (64×128×784 forward, 784×128×64 for the weight gradient, 6.4 M
+/// multiply-adds) took 225 µs of CPU time on one thread and 257–386 µs split, and products of
+/// 2–4 M multiply-adds 33–50 % more CPU split; from 8.4 M (512×128×128) on, the split cost
+/// 0–20 % more and from 34 M (2048×128×128) none. The earlier threshold (1 M) sent the MLP's
+/// two large products to the pool at every batch, which made its training at 2 threads slower
+/// than at 1. 8 M keeps the book CNN's dense layer (64×128×1600, 13 M) and every product of
+/// the small GPT (17 M and up) split as before.
+pub const PARALLEL_MIN_MULTIPLY_ADDS: usize = 1 << 23;
 
 thread_local! {
     /// Whether the computation running on this worker of the pool is a top-level one (see
