@@ -119,7 +119,10 @@ fn affine_value(x: &Var, weight: &Var, bias: &Var) -> (Tensor, (usize, usize, us
             row.iter_mut().zip(b.iter()).for_each(|(v, b)| *v += b);
         });
     });
-    (Tensor::from_shape_vec(IxDyn(&shape), y).expect("output shape"), (m, n, k))
+    (
+        Tensor::from_shape_vec(IxDyn(&shape), y).expect("output shape"),
+        (m, n, k),
+    )
 }
 
 /// The gradients of `X W + b` (inputs `[x, weight, bias]`) from `G = ∂L/∂Y`, `[m, n]`

@@ -187,6 +187,13 @@ impl Var {
         self.0.grad.lock().expect("gradient lock").clone()
     }
 
+    /// The gradient received so far, leaving none behind: [`Var::grad`] without the copy,
+    /// for the one reader of a leaf that is dropped right after (a copy of a large weight's
+    /// gradient at every batch was 12–27 % of the book MLP's training time).
+    pub(crate) fn take_grad(&self) -> Option<Tensor> {
+        self.0.grad.lock().expect("gradient lock").take()
+    }
+
     /// Forgets the gradient received so far.
     pub fn zero_grad(&self) {
         *self.0.grad.lock().expect("gradient lock") = None;

@@ -64,7 +64,8 @@ pub(crate) fn with_products_top_level<R>(top_level: bool, f: impl FnOnce() -> R)
 }
 
 fn parallelism(m: usize, n: usize, k: usize) -> Parallelism {
-    let nested = rayon::current_thread_index().is_some() && !TOP_LEVEL_ON_THIS_WORKER.with(|t| t.get());
+    let nested =
+        rayon::current_thread_index().is_some() && !TOP_LEVEL_ON_THIS_WORKER.with(|t| t.get());
     if nested || m * n * k < PARALLEL_MIN_MULTIPLY_ADDS || rayon::current_num_threads() < 2 {
         Parallelism::None
     } else {
@@ -419,7 +420,13 @@ mod tests {
     fn a_product_into_fresh_memory_equals_gemm_over_zeros() {
         let mut r = crate::rng::Rng::new(2);
         // The last shape is above `PARALLEL_MIN_MULTIPLY_ADDS`, so it splits over the pool.
-        for &(m, n, k) in &[(1, 1, 1), (3, 5, 0), (7, 3, 5), (65, 33, 17), (300, 200, 300)] {
+        for &(m, n, k) in &[
+            (1, 1, 1),
+            (3, 5, 0),
+            (7, 3, 5),
+            (65, 33, 17),
+            (300, 200, 300),
+        ] {
             let a: Vec<f32> = (0..m * k).map(|_| r.uniform_range(-1.0, 1.0)).collect();
             let b: Vec<f32> = (0..k * n).map(|_| r.uniform_range(-1.0, 1.0)).collect();
             for ta in [Stored::AsIs, Stored::Transposed] {
