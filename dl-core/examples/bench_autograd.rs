@@ -131,7 +131,7 @@ fn main() {
     let rate = samples as f64 / start.elapsed().as_secs_f64();
     let cpu = match (cpu_start, process_cpu_seconds()) {
         (Some(a), Some(b)) => format!(
-            ", \"cpu_ms_per_sample\": {:.3}",
+            ", \"cpu_ms_per_sample\": {:.5}",
             (b - a) * 1e3 / samples as f64
         ),
         _ => String::new(),

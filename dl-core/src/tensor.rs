@@ -91,6 +91,12 @@ where
     data
 }
 
+/// Tensors shorter than this many values are zeroed or copied by the calling thread alone
+/// ([`zeros_in_parallel`], [`copy_in_parallel`]): 256 KiB. Every tensor these two make for
+/// the book MLP at batch 64 (at most 64×128 values) stays below it, so its step sends none of
+/// them to the pool; the small GPT's activations (2048×128 values and up) are above it.
+pub const PARALLEL_MIN_VALUES: usize = 1 << 16;
+
 /// A tensor of zeros, written by all the threads of the pool: for the large activations and
 /// gradients a layer allocates at every batch, which one thread would otherwise zero (and
 /// fault into memory) while the others wait.
@@ -100,7 +106,7 @@ where
 /// ```
 pub fn zeros_in_parallel(shape: &[usize]) -> Tensor {
     let len = shape.iter().product();
-    let data: Vec<f32> = if len >= 1 << 16 && rayon::current_num_threads() > 1 {
+    let data: Vec<f32> = if len >= PARALLEL_MIN_VALUES && rayon::current_num_threads() > 1 {
         collect_in_parallel(len, |run| std::iter::repeat_n(0.0, run.len()))
     } else {
         vec![0.0; len]
@@ -117,7 +123,7 @@ pub fn zeros_in_parallel(shape: &[usize]) -> Tensor {
 /// ```
 pub fn copy_in_parallel(t: &Tensor) -> Tensor {
     match t.as_slice() {
-        Some(values) if values.len() >= 1 << 16 && rayon::current_num_threads() > 1 => {
+        Some(values) if values.len() >= PARALLEL_MIN_VALUES && rayon::current_num_threads() > 1 => {
             let data = collect_in_parallel(values.len(), |run| values[run].iter().copied());
             from_vec(t.shape(), data)
         }

@@ -15,8 +15,8 @@ use crate::autograd::Var;
 use crate::autograd::elementwise::{VALUES_PER_TASK, for_each_chunk};
 use crate::autograd::matmul::contiguous;
 use crate::ops::fast_math;
-use crate::ops::gemm::{Output, Stored, gemm};
-use crate::tensor::{Tensor, collect_in_parallel, zeros_in_parallel};
+use crate::ops::gemm::{Stored, product};
+use crate::tensor::{Tensor, collect_in_parallel};
 use ndarray::IxDyn;
 
 impl Var {
@@ -110,26 +110,19 @@ fn affine_value(x: &Var, weight: &Var, bias: &Var) -> (Tensor, (usize, usize, us
     let x = contiguous(x.value());
     let w = contiguous(weight.value());
     let b = contiguous(bias.value());
-    // Every row starts as the bias; the product is added into it.
-    let mut value = zeros_in_parallel(&shape);
-    let y = value.as_slice_mut().expect("fresh tensor");
+    // The product into fresh memory, then the bias added to every row (no pass of zeros
+    // first; equal to adding the product into rows of the bias up to rounding).
+    let mut y = product(m, n, k, &x, Stored::AsIs, &w, Stored::AsIs);
     let rows_per_task = (VALUES_PER_TASK / n.max(1)).max(1);
-    for_each_chunk(y, rows_per_task * n, |_, rows| {
-        rows.chunks_exact_mut(n.max(1))
-            .for_each(|row| row.copy_from_slice(&b));
+    for_each_chunk(&mut y, rows_per_task * n, |_, rows| {
+        rows.chunks_exact_mut(n.max(1)).for_each(|row| {
+            row.iter_mut().zip(b.iter()).for_each(|(v, b)| *v += b);
+        });
     });
-    gemm(
-        m,
-        n,
-        k,
-        &x,
-        Stored::AsIs,
-        &w,
-        Stored::AsIs,
-        y,
-        Output::Accumulate,
-    );
-    (value, (m, n, k))
+    (
+        Tensor::from_shape_vec(IxDyn(&shape), y).expect("output shape"),
+        (m, n, k),
+    )
 }
 
 /// The gradients of `X W + b` (inputs `[x, weight, bias]`) from `G = ∂L/∂Y`, `[m, n]`
@@ -142,35 +135,13 @@ fn affine_backward(
     let grad_x = inputs[0].requires_grad().then(|| {
         // ∂L/∂X = G Wᵀ: [m, n] · [n, k]
         let w = contiguous(inputs[1].value());
-        let mut dx = zeros_in_parallel(inputs[0].shape());
-        gemm(
-            m,
-            k,
-            n,
-            g,
-            Stored::AsIs,
-            &w,
-            Stored::Transposed,
-            dx.as_slice_mut().expect("fresh tensor"),
-            Output::Overwrite,
-        );
-        dx
+        let dx = product(m, k, n, g, Stored::AsIs, &w, Stored::Transposed);
+        Tensor::from_shape_vec(inputs[0].value().raw_dim(), dx).expect("input shape")
     });
     let grad_w = inputs[1].requires_grad().then(|| {
         // ∂L/∂W = Xᵀ G: [k, m] · [m, n]
         let x = contiguous(inputs[0].value());
-        let mut dw = vec![0.0; k * n];
-        gemm(
-            k,
-            n,
-            m,
-            &x,
-            Stored::Transposed,
-            g,
-            Stored::AsIs,
-            &mut dw,
-            Output::Overwrite,
-        );
+        let dw = product(k, n, m, &x, Stored::Transposed, g, Stored::AsIs);
         Tensor::from_shape_vec(IxDyn(&[k, n]), dw).expect("weight shape")
     });
     let grad_b = inputs[2]

@@ -95,11 +95,16 @@ impl Var {
             &[self],
             Box::new(move |g, inputs, _| {
                 let mut slot = layer.0.lock().expect("a layer panicked while locked");
-                if slot.latest_call != call {
-                    slot.layer.forward(inputs[0].value(), mode);
-                    slot.latest_call = call;
-                }
-                vec![Some(slot.layer.backward(g))]
+                // Backward may run on a worker of the pool (see `Var::backward_with`): the
+                // layer's own parallel loops keep their products on one thread, as they
+                // would when called outside autograd.
+                crate::ops::gemm::with_products_top_level(false, || {
+                    if slot.latest_call != call {
+                        slot.layer.forward(inputs[0].value(), mode);
+                        slot.latest_call = call;
+                    }
+                    vec![Some(slot.layer.backward(g))]
+                })
             }),
         )
     }

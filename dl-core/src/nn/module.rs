@@ -124,12 +124,13 @@ impl<'a> Tape<'a> {
             .clone()
     }
 
-    /// Each parameter's gradient from this pass (zeros for one the pass did not use).
+    /// Each parameter's gradient from this pass (zeros for one the pass did not use), taken
+    /// from the pass's leaves (which are dropped with the tape) rather than copied.
     fn gradients(&self) -> Vec<Option<Tensor>> {
         self.leaves
             .borrow()
             .iter()
-            .map(|leaf| leaf.as_ref().and_then(|l| l.grad()))
+            .map(|leaf| leaf.as_ref().and_then(|l| l.take_grad()))
             .collect()
     }
 }

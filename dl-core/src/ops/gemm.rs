@@ -15,18 +15,58 @@
 //! scalar kernels. Measured on the 2-core AVX-512 machine of the book, at n = 1024 it matches
 //! NumPy's OpenBLAS, where ndarray's default `matrixmultiply` reaches about half (see
 //! `bench/README.md`). Large products are split over the rayon pool; a product called from
-//! inside a rayon task (a convolution already parallel over the batch) runs on that one thread.
+//! inside a rayon task (a convolution already parallel over the batch) runs on that one thread,
+//! unless the task is a whole computation moved into the pool (`with_products_top_level`).
 
 use crate::tensor::Tensor;
 use gemm_common::Parallelism;
 use ndarray::IxDyn;
 
-/// Products smaller than this many multiply-adds run on one thread (threads cost more).
-const PARALLEL_MIN_FLOPS: usize = 64 * 64 * 256;
+/// Products smaller than this many multiply-adds run on the calling thread: handing them to
+/// the pool and back costs more than the second thread saves.
+///
+/// Measured on Zen 3 at 2 threads (each product repeated for 0.1–0.3 s, alternately on one
+/// thread and split over the pool, medians of three rounds, two runs, load 5–6): the book
+/// MLP's products (64×128×784 forward, 784×128×64 for the weight gradient, 6.4 M
+/// multiply-adds) took 225 µs of CPU time on one thread and 257–386 µs split, and products of
+/// 2–4 M multiply-adds 33–50 % more CPU split; from 8.4 M (512×128×128) on, the split cost
+/// 0–20 % more and from 34 M (2048×128×128) none. The earlier threshold (1 M) sent the MLP's
+/// two large products to the pool at every batch, which made its training at 2 threads slower
+/// than at 1. 8 M keeps the book CNN's dense layer (64×128×1600, 13 M) and every product of
+/// the small GPT (17 M and up) split as before.
+pub const PARALLEL_MIN_MULTIPLY_ADDS: usize = 1 << 23;
+
+thread_local! {
+    /// Whether the computation running on this worker of the pool is a top-level one (see
+    /// `with_products_top_level`): its products may split over the pool like products called from
+    /// outside it.
+    static TOP_LEVEL_ON_THIS_WORKER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with this thread's products counted as top-level (`true`) or as nested in a
+/// parallel loop (`false`), and restores the previous rule afterwards, even on a panic.
+///
+/// A product called from a worker of the pool normally runs on that one thread: it is one task
+/// of a loop already parallel (the convolution's loop over the batch), and splitting it again
+/// would only add work. A whole training step run on a worker instead (autograd's backward
+/// pass, so that each parallel region is a `join` between workers, not a hand-off from the
+/// calling thread and back) marks itself top-level, and a hand-written layer called from it
+/// marks itself nested again.
+pub(crate) fn with_products_top_level<R>(top_level: bool, f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            TOP_LEVEL_ON_THIS_WORKER.with(|t| t.set(self.0));
+        }
+    }
+    let _restore = Restore(TOP_LEVEL_ON_THIS_WORKER.with(|t| t.replace(top_level)));
+    f()
+}
 
 fn parallelism(m: usize, n: usize, k: usize) -> Parallelism {
-    let inside_pool = rayon::current_thread_index().is_some();
-    if inside_pool || m * n * k < PARALLEL_MIN_FLOPS || rayon::current_num_threads() < 2 {
+    let nested =
+        rayon::current_thread_index().is_some() && !TOP_LEVEL_ON_THIS_WORKER.with(|t| t.get());
+    if nested || m * n * k < PARALLEL_MIN_MULTIPLY_ADDS || rayon::current_num_threads() < 2 {
         Parallelism::None
     } else {
         Parallelism::Rayon(rayon::current_num_threads())
@@ -203,6 +243,82 @@ pub fn gemm_strided(
     }
 }
 
+/// `A·B` as a new row-major `[m, n]` vector (`A` is `[m, k]`, `B` is `[k, n]`, stored as in
+/// [`gemm`]), written straight into fresh memory: the kernel overwrites every value, where
+/// [`gemm`] into `vec![0.0; m * n]` would first write zeros over the whole output (in the
+/// small GPT's training at 2 threads, that zeroing was 5–6 % of the CPU time).
+///
+/// **Panics** if a slice is shorter than its matrix.
+///
+/// ```
+/// use dl_core::ops::gemm::{Stored, product};
+/// let a = [1.0, 2.0, 3.0, 4.0]; // [[1, 2], [3, 4]]
+/// let b = [1.0, 1.0]; // [[1], [1]]
+/// assert_eq!(product(2, 1, 2, &a, Stored::AsIs, &b, Stored::AsIs), [3.0, 7.0]);
+/// assert_eq!(product(2, 1, 2, &a, Stored::Transposed, &b, Stored::AsIs), [4.0, 6.0]);
+/// ```
+#[track_caller]
+pub fn product(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    a_stored: Stored,
+    b: &[f32],
+    b_stored: Stored,
+) -> Vec<f32> {
+    assert!(
+        a.len() >= m * k && b.len() >= k * n,
+        "product: A [{m}, {k}] ({} values), B [{k}, {n}] ({} values)",
+        a.len(),
+        b.len()
+    );
+    if m == 0 || n == 0 || k == 0 {
+        return vec![0.0; m * n];
+    }
+    let mut c: Vec<f32> = Vec::with_capacity(m * n);
+    // As in `gemm_strided`: Cᵀ = op(B)ᵀ · op(A)ᵀ, (column stride, row stride) of each.
+    let (bt_cs, bt_rs) = if b_stored == Stored::Transposed {
+        (1, k as isize)
+    } else {
+        (n as isize, 1)
+    };
+    let (at_cs, at_rs) = if a_stored == Stored::Transposed {
+        (1, m as isize)
+    } else {
+        (k as isize, 1)
+    };
+    // SAFETY: the assert above keeps every element these strides address inside `a` and `b`;
+    // `c` has room for the `m·n` values, and with `read_dst = false` (the seventh argument)
+    // the kernel writes every one of them before it reads any, so all are initialised when
+    // the length is set.
+    unsafe {
+        gemm_f32::gemm::f32::get_gemm_fn()(
+            n,
+            m,
+            k,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+            false,
+            b.as_ptr(),
+            bt_cs,
+            bt_rs,
+            a.as_ptr(),
+            at_cs,
+            at_rs,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism(m, n, k),
+        );
+        c.set_len(m * n);
+    }
+    c
+}
+
 /// The matrix product of two 2-D tensors: `[m, k] · [k, n] → [m, n]`.
 ///
 /// **Panics** if either tensor is not 2-D or the inner sizes differ, naming both shapes.
@@ -298,6 +414,55 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_product_into_fresh_memory_equals_gemm_over_zeros() {
+        let mut r = crate::rng::Rng::new(2);
+        // The last shape is above `PARALLEL_MIN_MULTIPLY_ADDS`, so it splits over the pool.
+        for &(m, n, k) in &[
+            (1, 1, 1),
+            (3, 5, 0),
+            (7, 3, 5),
+            (65, 33, 17),
+            (300, 200, 300),
+        ] {
+            let a: Vec<f32> = (0..m * k).map(|_| r.uniform_range(-1.0, 1.0)).collect();
+            let b: Vec<f32> = (0..k * n).map(|_| r.uniform_range(-1.0, 1.0)).collect();
+            for ta in [Stored::AsIs, Stored::Transposed] {
+                for tb in [Stored::AsIs, Stored::Transposed] {
+                    let mut want = vec![f32::NAN; m * n];
+                    gemm(m, n, k, &a, ta, &b, tb, &mut want, Output::Overwrite);
+                    let got = product(m, n, k, &a, ta, &b, tb);
+                    assert_eq!(got, want, "{m}x{n}x{k} {ta:?} {tb:?}");
+                    let reference = naive(m, n, k, &a, ta, &b, tb);
+                    for (got, want) in got.iter().zip(&reference) {
+                        assert!((got - want).abs() < 1e-4 * (1.0 + want.abs()));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn inside_the_pool_only_a_top_level_computation_splits_its_products() {
+        let big = 1 << 10;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            assert!(matches!(parallelism(big, big, big), Parallelism::None));
+            with_products_top_level(true, || {
+                assert!(matches!(parallelism(big, big, big), Parallelism::Rayon(2)));
+                assert!(matches!(parallelism(8, 8, 8), Parallelism::None));
+                with_products_top_level(false, || {
+                    assert!(matches!(parallelism(big, big, big), Parallelism::None));
+                });
+                assert!(matches!(parallelism(big, big, big), Parallelism::Rayon(2)));
+            });
+            assert!(matches!(parallelism(big, big, big), Parallelism::None));
+        });
     }
 
     #[test]
