@@ -202,9 +202,37 @@ pub fn gemm_strided(
         }
         return;
     }
-    // The kernel is column-major at heart, and a row-major matrix is the column-major storage
-    // of its transpose: so it computes Cᵀ[n×m] = op(B)ᵀ · op(A)ᵀ, reading every operand in
-    // place (unit stride down its columns) with no transposition pass.
+    // SAFETY: the asserts above guarantee every element addressed by the strides lies inside
+    // its slice; `c` is borrowed mutably, so it aliases neither `a` nor `b`.
+    unsafe {
+        run_kernel(
+            (m, n, k),
+            (a, a_stored, a_stride),
+            (b, b_stored, b_stride),
+            (c.as_mut_ptr(), c_stride),
+            accumulate,
+        )
+    }
+}
+
+/// Calls the `gemm` crate's kernel for `C = op(A)·op(B)` (or `C += …` when `accumulate`), all
+/// row-major with the given row strides.
+///
+/// The kernel is column-major at heart, and a row-major matrix is the column-major storage
+/// of its transpose: so it computes Cᵀ[n×m] = op(B)ᵀ · op(A)ᵀ, reading every operand in
+/// place (unit stride down its columns) with no transposition pass.
+///
+/// # Safety
+/// Every element the strides address must lie inside `a`, `b` and the `m × n` matrix at `c`,
+/// which must alias neither operand. Without `accumulate` the kernel writes every value of `C`
+/// before it reads any, so `c` may point at uninitialised memory.
+unsafe fn run_kernel(
+    (m, n, k): (usize, usize, usize),
+    (a, a_stored, a_stride): (&[f32], Stored, usize),
+    (b, b_stored, b_stride): (&[f32], Stored, usize),
+    (c, c_stride): (*mut f32, usize),
+    accumulate: bool,
+) {
     // (column stride, row stride) of op(B)ᵀ [n×k] and of op(A)ᵀ [k×m]:
     let (bt_cs, bt_rs) = if b_stored == Stored::Transposed {
         (1, b_stride as isize)
@@ -216,14 +244,13 @@ pub fn gemm_strided(
     } else {
         (a_stride as isize, 1)
     };
-    // SAFETY: the asserts above guarantee every element addressed by these strides lies inside
-    // its slice; `c` is borrowed mutably, so it aliases neither `a` nor `b`.
+    // SAFETY: the caller's contract above.
     unsafe {
         gemm_f32::gemm::f32::get_gemm_fn()(
             n,
             m,
             k,
-            c.as_mut_ptr(),
+            c,
             c_stride as isize,
             1,
             accumulate,
@@ -277,42 +304,19 @@ pub fn product(
         return vec![0.0; m * n];
     }
     let mut c: Vec<f32> = Vec::with_capacity(m * n);
-    // As in `gemm_strided`: Cᵀ = op(B)ᵀ · op(A)ᵀ, (column stride, row stride) of each.
-    let (bt_cs, bt_rs) = if b_stored == Stored::Transposed {
-        (1, k as isize)
-    } else {
-        (n as isize, 1)
-    };
-    let (at_cs, at_rs) = if a_stored == Stored::Transposed {
-        (1, m as isize)
-    } else {
-        (k as isize, 1)
-    };
+    // The row strides of the stored A and B, and of C.
+    let a_stride = if a_stored == Stored::Transposed { m } else { k };
+    let b_stride = if b_stored == Stored::Transposed { k } else { n };
     // SAFETY: the assert above keeps every element these strides address inside `a` and `b`;
-    // `c` has room for the `m·n` values, and with `read_dst = false` (the seventh argument)
-    // the kernel writes every one of them before it reads any, so all are initialised when
-    // the length is set.
+    // `c` has room for the `m·n` values, and without accumulation the kernel writes every one
+    // of them before it reads any, so all are initialised when the length is set.
     unsafe {
-        gemm_f32::gemm::f32::get_gemm_fn()(
-            n,
-            m,
-            k,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
+        run_kernel(
+            (m, n, k),
+            (a, a_stored, a_stride),
+            (b, b_stored, b_stride),
+            (c.as_mut_ptr(), n),
             false,
-            b.as_ptr(),
-            bt_cs,
-            bt_rs,
-            a.as_ptr(),
-            at_cs,
-            at_rs,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            parallelism(m, n, k),
         );
         c.set_len(m * n);
     }
