@@ -233,6 +233,42 @@ unsafe fn run_kernel(
     (c, c_stride): (*mut f32, usize),
     accumulate: bool,
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if super::blocked_gemm::suits_this_cpu() {
+        use super::blocked_gemm::{Strided, StridedMut};
+        // (row step, column step) of op(A) [m×k] and op(B) [k×n] in their slices.
+        let steps = |stored: Stored, stride: usize| {
+            if stored == Stored::Transposed {
+                (1, stride)
+            } else {
+                (stride, 1)
+            }
+        };
+        let strided = |v: &[f32], (row_step, col_step)| Strided {
+            ptr: v.as_ptr(),
+            row_step,
+            col_step,
+        };
+        let threads = match parallelism(m, n, k) {
+            Parallelism::Rayon(threads) => threads,
+            Parallelism::None => 1,
+        };
+        // SAFETY: the caller's contract is the blocked product's, and the CPU suits it.
+        unsafe {
+            super::blocked_gemm::gemm(
+                (m, n, k),
+                strided(a, steps(a_stored, a_stride)),
+                strided(b, steps(b_stored, b_stride)),
+                StridedMut {
+                    ptr: c,
+                    row_step: c_stride,
+                },
+                accumulate,
+                threads,
+            )
+        };
+        return;
+    }
     // (column stride, row stride) of op(B)ᵀ [n×k] and of op(A)ᵀ [k×m]:
     let (bt_cs, bt_rs) = if b_stored == Stored::Transposed {
         (1, b_stride as isize)

@@ -3,6 +3,8 @@
 //! [`crate::nn::recurrent`]). They work on plain `f32` slices with documented row-major shapes, hold no
 //! state of their own, and write into buffers the caller reuses from batch to batch.
 
+#[cfg(target_arch = "x86_64")]
+mod blocked_gemm;
 pub mod conv;
 pub mod conv_pool;
 pub mod fast_math;

@@ -155,6 +155,17 @@ fn multiply_tiles(
         fn avx2(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], acc: bool) {
             tiles::<true>(m, k, n, a, b, c, acc)
         }
+        if super::blocked_gemm::suits_this_cpu() {
+            let c = super::blocked_gemm::StridedMut {
+                ptr: c.as_mut_ptr(),
+                row_step: n,
+            };
+            // SAFETY: the CPU suits the kernel; the blocks and panels are packed whole (the
+            // callers' asserts), and `c` holds the `m × n` matrix.
+            return unsafe {
+                super::blocked_gemm::multiply_packed((m, n, k), a_blocks, b_panels, c, accumulate)
+            };
+        }
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has the features the function was compiled for.
             return unsafe { avx512(m, k, n, a_blocks, b_panels, c, accumulate) };
