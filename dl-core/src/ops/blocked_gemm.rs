@@ -221,13 +221,13 @@ pub(crate) unsafe fn multiply_packed(
                             overwrite,
                         );
                     } else {
-                        tile_kernel(
+                        edge_kernel(
                             depth,
                             block.as_ptr(),
                             panel.as_ptr(),
-                            local.as_mut_ptr(),
-                            TILE_COLS,
-                            true,
+                            &mut local,
+                            height,
+                            width,
                         );
                         store_part(&local, tile, c.row_step, height, width, overwrite);
                     }
@@ -361,13 +361,13 @@ impl Block<'_> {
         let mut local = [0.0f32; TILE_ROWS * TILE_COLS];
         // SAFETY: `local` is a whole tile with row step 16; the blocks are whole.
         unsafe {
-            tile_kernel(
+            edge_kernel(
                 self.depth,
                 a_block.as_ptr(),
                 b_panel.as_ptr(),
-                local.as_mut_ptr(),
-                TILE_COLS,
-                true,
+                &mut local,
+                height,
+                width,
             )
         };
         // SAFETY: the caller's contract.
@@ -399,12 +399,78 @@ unsafe fn pack_block(
         }
     };
     let rows: [*const f32; TILE_ROWS] = std::array::from_fn(row);
-    for (p, column) in to.chunks_exact_mut(TILE_ROWS).enumerate() {
+    // Rows stored contiguously (`A` as is): 8 depths of the 6 rows at a time, as an 8 × 8
+    // transpose in registers; each column of 6 is stored as 8 lanes, the 2 extra ones
+    // overwritten by the next column (so the last group of 8 is left to the loop below).
+    let mut done = 0;
+    if a.col_step == 1 {
+        while done + 8 < depth {
+            // SAFETY: depths `done … done + 8 < depth` of rows inside `A`, and columns
+            // `done … done + 8` of `to` plus the first 2 values of the next, which exists.
+            unsafe {
+                // Rows 6 and 7 repeat row 5: their lanes are overwritten by the next column.
+                let columns = transpose_8x8(std::array::from_fn(|r| {
+                    rows[r.min(TILE_ROWS - 1)].add(done)
+                }));
+                for (q, column) in columns.into_iter().enumerate() {
+                    _mm256_storeu_ps(to.as_mut_ptr().add((done + q) * TILE_ROWS), column);
+                }
+            }
+            done += 8;
+        }
+    }
+    for (p, column) in to.chunks_exact_mut(TILE_ROWS).enumerate().skip(done) {
         for (v, start) in column.iter_mut().zip(&rows) {
             // SAFETY: depth `p < depth` of a row inside `A`.
             *v = unsafe { *start.add(p * a.col_step) };
         }
     }
+}
+
+/// Eight consecutive values of each of 8 rows, transposed: vector `q` holds value `q` of
+/// every row, row `r` in lane `r`.
+///
+/// # Safety
+/// Each pointer addresses 8 readable values.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn transpose_8x8(rows: [*const f32; 8]) -> [__m256; 8] {
+    // SAFETY: the caller's contract.
+    let r: [__m256; 8] = std::array::from_fn(|i| unsafe { _mm256_loadu_ps(rows[i]) });
+    // Pairs of rows interleaved, then pairs of pairs, then the two 128-bit halves.
+    let (t0, t1) = (
+        _mm256_unpacklo_ps(r[0], r[1]),
+        _mm256_unpackhi_ps(r[0], r[1]),
+    );
+    let (t2, t3) = (
+        _mm256_unpacklo_ps(r[2], r[3]),
+        _mm256_unpackhi_ps(r[2], r[3]),
+    );
+    let (t4, t5) = (
+        _mm256_unpacklo_ps(r[4], r[5]),
+        _mm256_unpackhi_ps(r[4], r[5]),
+    );
+    let (t6, t7) = (
+        _mm256_unpacklo_ps(r[6], r[7]),
+        _mm256_unpackhi_ps(r[6], r[7]),
+    );
+    let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+    let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+    let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+    let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+    let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+    let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+    let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+    let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+    [
+        _mm256_permute2f128_ps::<0x20>(u0, u4),
+        _mm256_permute2f128_ps::<0x20>(u1, u5),
+        _mm256_permute2f128_ps::<0x20>(u2, u6),
+        _mm256_permute2f128_ps::<0x20>(u3, u7),
+        _mm256_permute2f128_ps::<0x31>(u0, u4),
+        _mm256_permute2f128_ps::<0x31>(u1, u5),
+        _mm256_permute2f128_ps::<0x31>(u2, u6),
+        _mm256_permute2f128_ps::<0x31>(u3, u7),
+    ]
 }
 
 /// Packs columns `first … first + width` (at most 16) of `B`, depths `first_depth …
@@ -425,21 +491,45 @@ unsafe fn pack_panel(
     debug_assert_eq!(to.len(), TILE_COLS * depth);
     // SAFETY: element (first_depth, first) is inside `B`.
     let corner = unsafe { b.ptr.add(first_depth * b.row_step + first * b.col_step) };
-    for (p, row) in to.chunks_exact_mut(TILE_COLS).enumerate() {
+    if b.col_step == 1 {
+        for (p, row) in to.chunks_exact_mut(TILE_COLS).enumerate() {
+            // SAFETY: `width` contiguous values of row `p < depth` of `B`.
+            let from = unsafe { std::slice::from_raw_parts(corner.add(p * b.row_step), width) };
+            row[..width].copy_from_slice(from);
+            row[width..].fill(0.0);
+        }
+        return;
+    }
+    // Columns stored contiguously (`B` transposed): 8 depths of 8 columns at a time,
+    // transposed in registers.
+    let mut done = 0;
+    if b.row_step == 1 && width == TILE_COLS {
+        while done + 8 <= depth {
+            for half in 0..2 {
+                // SAFETY: depths `done … done + 8` of 8 columns inside `B`; rows
+                // `done … done + 8` of the panel.
+                unsafe {
+                    let columns =
+                        std::array::from_fn(|q| corner.add((8 * half + q) * b.col_step + done));
+                    for (p, values) in transpose_8x8(columns).into_iter().enumerate() {
+                        let at = to.as_mut_ptr().add((done + p) * TILE_COLS + 8 * half);
+                        _mm256_storeu_ps(at, values);
+                    }
+                }
+            }
+            done += 8;
+        }
+    }
+    for (p, row) in to.chunks_exact_mut(TILE_COLS).enumerate().skip(done) {
         // SAFETY: depth `p < depth` of `B`'s columns `first … first + width`.
         let start = unsafe { corner.add(p * b.row_step) };
-        if b.col_step == 1 && width == TILE_COLS {
-            // SAFETY: 16 contiguous values of one row of `B`.
-            row.copy_from_slice(unsafe { std::slice::from_raw_parts(start, TILE_COLS) });
-        } else {
-            for (q, v) in row.iter_mut().enumerate() {
-                // SAFETY: column `q < width` of that row.
-                *v = if q < width {
-                    unsafe { *start.add(q * b.col_step) }
-                } else {
-                    0.0
-                };
-            }
+        for (q, v) in row.iter_mut().enumerate() {
+            // SAFETY: column `q < width` of that row.
+            *v = if q < width {
+                unsafe { *start.add(q * b.col_step) }
+            } else {
+                0.0
+            };
         }
     }
 }
@@ -459,20 +549,71 @@ unsafe fn tile_kernel(
     row_step: usize,
     overwrite: bool,
 ) {
+    // SAFETY: the caller's contract.
+    unsafe { part_tile_kernel::<TILE_ROWS, 2>(depth, a, b, c, row_step, overwrite) }
+}
+
+/// A tile cut by the edge of `C`, `height × width` of the 6 × 16: only its first `height`
+/// rows and `⌈width/8⌉` registers are computed, whole, into `local` (row step 16, overwritten).
+///
+/// # Safety
+/// As for [`tile_kernel`]; `1 ≤ height ≤ 6`, `1 ≤ width ≤ 16`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn edge_kernel(
+    depth: usize,
+    a: *const f32,
+    b: *const f32,
+    local: &mut [f32; TILE_ROWS * TILE_COLS],
+    height: usize,
+    width: usize,
+) {
+    let c = local.as_mut_ptr();
+    macro_rules! by_height {
+        ($($rows:literal)*) => {
+            // SAFETY (each arm): the caller's contract; `local` is a whole tile.
+            match (height, width > 8) {
+                $(
+                    ($rows, false) => unsafe { part_tile_kernel::<$rows, 1>(depth, a, b, c, TILE_COLS, true) },
+                    ($rows, true) => unsafe { part_tile_kernel::<$rows, 2>(depth, a, b, c, TILE_COLS, true) },
+                )*
+                _ => unreachable!("edge tile {height} x {width}"),
+            }
+        };
+    }
+    by_height!(1 2 3 4 5 6)
+}
+
+/// The register tile's first `ROWS` rows and `VECS` registers of 8 columns (the blocks keep
+/// their 6 × 16 layout). Written once for every size, so that an edge tile costs what it
+/// computes.
+///
+/// # Safety
+/// As for [`tile_kernel`].
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn part_tile_kernel<const ROWS: usize, const VECS: usize>(
+    depth: usize,
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+    row_step: usize,
+    overwrite: bool,
+) {
     // SAFETY: every pointer below stays inside the blocks and the tile (the contract).
     unsafe {
-        let mut sums = [[_mm256_setzero_ps(); 2]; TILE_ROWS];
-        for r in 0..TILE_ROWS {
+        let mut sums = [[_mm256_setzero_ps(); VECS]; ROWS];
+        for r in 0..ROWS {
             _mm_prefetch::<_MM_HINT_T0>(c.add(r * row_step) as *const i8);
-            _mm_prefetch::<_MM_HINT_T0>(c.add(r * row_step + TILE_COLS - 1) as *const i8);
+            _mm_prefetch::<_MM_HINT_T0>(c.add(r * row_step + 8 * VECS - 1) as *const i8);
         }
         let (mut a, mut b) = (a, b);
-        let step = |a: *const f32, b: *const f32, sums: &mut [[__m256; 2]; TILE_ROWS]| {
-            let (b0, b1) = (_mm256_loadu_ps(b), _mm256_loadu_ps(b.add(8)));
+        let step = |a: *const f32, b: *const f32, sums: &mut [[__m256; VECS]; ROWS]| {
+            let bv: [__m256; VECS] = std::array::from_fn(|v| _mm256_loadu_ps(b.add(8 * v)));
             for (r, row) in sums.iter_mut().enumerate() {
                 let x = _mm256_broadcast_ss(&*a.add(r));
-                row[0] = _mm256_fmadd_ps(x, b0, row[0]);
-                row[1] = _mm256_fmadd_ps(x, b1, row[1]);
+                for (s, bv) in row.iter_mut().zip(&bv) {
+                    *s = _mm256_fmadd_ps(x, *bv, *s);
+                }
             }
         };
         for _ in 0..depth / 4 {
@@ -488,14 +629,14 @@ unsafe fn tile_kernel(
             a = a.add(TILE_ROWS);
             b = b.add(TILE_COLS);
         }
-        for (r, [s0, s1]) in sums.into_iter().enumerate() {
-            let out = c.add(r * row_step);
-            if overwrite {
-                _mm256_storeu_ps(out, s0);
-                _mm256_storeu_ps(out.add(8), s1);
-            } else {
-                _mm256_storeu_ps(out, _mm256_add_ps(_mm256_loadu_ps(out), s0));
-                _mm256_storeu_ps(out.add(8), _mm256_add_ps(_mm256_loadu_ps(out.add(8)), s1));
+        for (r, row) in sums.into_iter().enumerate() {
+            for (v, s) in row.into_iter().enumerate() {
+                let out = c.add(r * row_step + 8 * v);
+                if overwrite {
+                    _mm256_storeu_ps(out, s);
+                } else {
+                    _mm256_storeu_ps(out, _mm256_add_ps(_mm256_loadu_ps(out), s));
+                }
             }
         }
     }
@@ -570,6 +711,8 @@ mod tests {
         for &(m, n, k) in &[
             (1, 1, 1),
             (5, 17, 3),
+            (3, 9, 5),
+            (12, 24, 10),
             (6, 16, 4),
             (7, 33, 9),
             (13, 15, 385),
