@@ -4,24 +4,28 @@
 //!
 //! ```text
 //! C[m×n] (+)= A[m×k] · B[k×n], in blocks:
-//!   for each depth block  p0 … p0+kc   (kc ≤ 384: a 16-column panel of B, 24 KiB, stays in L1)
+//!   for each depth block  p0 … p0+kc   (kc ≤ 384, the depth cut evenly)
 //!     pack B[p0…, :] into panels of 16 columns:  panel j = B[p, 16j … 16j+15], p = p0 … p0+kc−1
-//!     for each row block  i0 … i0+mc    (mc ≤ 96)
+//!     for each row block  i0 … i0+mc    (mc ≤ 144: the packed block of A, ≤ 216 KiB, stays in L2)
 //!       pack A[i0…, p0…] into blocks of 6 rows:   block i = A[6i … 6i+5, p], p = p0 … p0+kc−1
-//!       for each 6-row block i, for each panel j:
+//!       for each panel j (≤ 24 KiB, stays in L1), for each 6-row block i:
 //!         tile C[6i…, 16j…] (+)= Σ_p  A[6i … 6i+5, p] ⊗ B[p, 16j … 16j+15]
 //! ```
 //!
 //! Each step of the tile's loop loads 16 values of `B` (two registers), broadcasts 6 of `A`
 //! one at a time and issues 12 fused multiply-adds: the processor's two FMA units stay busy,
 //! and the tile reaches memory once per depth block. The first depth block overwrites `C`
-//! (so `C` may start uninitialised) and the others add to it. Packing reads each operand
-//! through its strides, so a transposed operand costs no extra pass. On two threads the
-//! B panels are packed by both, then each thread takes half of the rows (or, for a short `C`,
-//! half of the panels) and packs its own blocks of `A`.
+//! (so `C` may start uninitialised) and the others add to it. Only L1 and L2 are streamed
+//! from in the inner loops: each panel of `B` comes from L3 once per row block. Packing reads
+//! each operand through its strides (a transposed operand costs no extra pass; contiguous
+//! runs go through 8 × 8 transposes in registers). A tile cut by the edge of `C` runs a
+//! kernel of its own size. On two threads the panels of `B` are packed by both, then each
+//! thread takes half of the rows (or, for a short `C`, half of the panels) and packs its own
+//! blocks of `A`.
 //!
-//! Measured on Zen 3 at n = 1024 (one core): this reaches NumPy's OpenBLAS, where the `gemm`
-//! crate's AVX2 kernel ran at 0.75× of it; see `bench/RESULTS.md`.
+//! On Zen 3 (one core, n = 1024) this runs level with NumPy's OpenBLAS and ahead of the `gemm`
+//! crate's AVX2 kernel, which also loses more when another program shares the caches; see
+//! `bench/RESULTS.md`.
 
 use rayon::prelude::*;
 use std::arch::x86_64::*;
@@ -33,9 +37,17 @@ use std::thread::LocalKey;
 const TILE_ROWS: usize = 6;
 /// Columns of the register tile (and of a packed panel of `B`): two 8-lane registers.
 const TILE_COLS: usize = 16;
-/// Depth of a block: one panel of `B` is `DEPTH_BLOCK × 16` values (24 KiB, in L1).
-const DEPTH_BLOCK: usize = 256;
-/// Rows of `A` packed at once (`96 × 384` values, 144 KiB, in L2).
+/// The most depth of a block: one panel of `B` is at most `DEPTH_BLOCK × 16` values (24 KiB,
+/// in L1).
+const DEPTH_BLOCK: usize = 384;
+
+/// The depth of each block when `k` is cut into as few blocks as [`DEPTH_BLOCK`] allows, of
+/// equal depth (k = 400 as 200 + 200, not 384 + 16: each block costs a pass over `C`).
+fn depth_step(k: usize) -> usize {
+    k.div_ceil(k.div_ceil(DEPTH_BLOCK))
+}
+
+/// Rows of `A` packed at once (`144 × 384` values at most, 216 KiB, in L2).
 const ROW_BLOCK: usize = 144;
 /// Columns of `B` packed at once (`384 × 4080` values at most, 6 MiB, in L3).
 const COL_BLOCK: usize = 4080;
@@ -107,7 +119,7 @@ pub(crate) unsafe fn gemm(
     }
     let threads = threads.max(1);
     let col_block = COL_BLOCK.min(n);
-    let depth_block = DEPTH_BLOCK.min(k);
+    let depth_block = depth_step(k);
     with_scratch(
         &B_PANELS,
         col_block.div_ceil(TILE_COLS) * TILE_COLS * depth_block,
@@ -115,8 +127,8 @@ pub(crate) unsafe fn gemm(
             for j0 in (0..n).step_by(COL_BLOCK) {
                 let cols = COL_BLOCK.min(n - j0);
                 let panels = cols.div_ceil(TILE_COLS);
-                for p0 in (0..k).step_by(DEPTH_BLOCK) {
-                    let depth = DEPTH_BLOCK.min(k - p0);
+                for p0 in (0..k).step_by(depth_block) {
+                    let depth = depth_block.min(k - p0);
                     let packed = &mut panels_buffer[..panels * TILE_COLS * depth];
                     let pack = |(j, panel): (usize, &mut [f32])| {
                         let first = j0 + j * TILE_COLS;
@@ -189,8 +201,9 @@ pub(crate) unsafe fn multiply_packed(
         return;
     }
     let mut local = [0.0f32; TILE_ROWS * TILE_COLS];
-    for p0 in (0..k).step_by(DEPTH_BLOCK) {
-        let depth = DEPTH_BLOCK.min(k - p0);
+    let depth_block = depth_step(k);
+    for p0 in (0..k).step_by(depth_block) {
+        let depth = depth_block.min(k - p0);
         let overwrite = p0 == 0 && !accumulate;
         for (j, panel) in b_panels
             .chunks_exact(TILE_COLS * k)
