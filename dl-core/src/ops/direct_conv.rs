@@ -1,14 +1,15 @@
 //! A convolution with a small patch (the book CNN's first layer: 1 channel, 3 × 3) computed
-//! straight from the image, with no im2col: stride 1 and no padding, one output channel's
-//! plane at a time.
+//! straight from the image, with no im2col: stride 1 and no padding, the planes of a few
+//! output channels at a time.
 //!
 //! ```text
 //! z[oy, ox] = Σ_{c, i, j} W[c, i, j] · x[c, oy + i, ox + j]        z: [oh, ow]
 //! ```
 //!
-//! Each output row is computed in blocks of 16 neighbouring outputs held in vector registers:
-//! the `c·kh·kw` taps are fused multiply-adds of one broadcast weight with 16 consecutive input
-//! pixels of a row (an unaligned load from the image, which stays in L1). im2col would first
+//! Each output row is computed in blocks of 16 neighbouring outputs of 4 channels, held in
+//! vector registers: each of the `c·kh·kw` taps loads 16 consecutive input pixels of a row once
+//! (unaligned, from the image, which stays in L1) and multiply-adds them with one broadcast
+//! weight per channel. im2col would first
 //! copy the same pixels into a `[c·kh·kw, oh·ow]` matrix (9 copies of the image) and read them
 //! back; here each output is written once. A row whose length is not a multiple of 16 ends
 //! with a block that overlaps the one before it (its outputs are computed twice, the same).
@@ -18,7 +19,7 @@ use crate::ops::im2col::Geometry;
 /// Outputs per block: two AVX2 registers (one AVX-512 register) of `f32`.
 const BLOCK: usize = 16;
 
-/// True if [`direct_conv_plane`] computes this geometry (stride 1, no padding).
+/// True if [`direct_conv_planes`] computes this geometry (stride 1, no padding).
 pub fn direct_conv_applies(g: &Geometry) -> bool {
     g.stride == 1 && g.padding == 0 && g.fits()
 }
