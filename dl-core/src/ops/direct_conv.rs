@@ -11,7 +11,10 @@
 //! (unaligned, from the image, which stays in L1) and multiply-adds them with one broadcast
 //! weight per channel. im2col would first
 //! copy the same pixels into a `[c·kh·kw, oh·ow]` matrix (9 copies of the image) and read them
-//! back; here each output is written once. A row whose length is not a multiple of 16 ends
+//! back; here each output is written once. The taps are listed once per call, each as its
+//! pixel's offset from the window's corner and its weight in each of the 4 filters, so that
+//! a block is one loop over that list (nested loops over channel, row and column, with their
+//! bounds checks and index arithmetic, took more instructions than the multiply-adds). A row whose length is not a multiple of 16 ends
 //! with a block that overlaps the one before it (its outputs are computed twice, the same).
 
 use crate::ops::im2col::Geometry;
@@ -19,9 +22,13 @@ use crate::ops::im2col::Geometry;
 /// Outputs per block: two AVX2 registers (one AVX-512 register) of `f32`.
 const BLOCK: usize = 16;
 
-/// True if [`direct_conv_planes`] computes this geometry (stride 1, no padding).
+/// The most taps (`c·kh·kw`) a filter of [`direct_conv_planes`] may have.
+pub const MAX_TAPS: usize = 16;
+
+/// True if [`direct_conv_planes`] computes this geometry (stride 1, no padding, at most
+/// [`MAX_TAPS`] taps).
 pub fn direct_conv_applies(g: &Geometry) -> bool {
-    g.stride == 1 && g.padding == 0 && g.fits()
+    g.stride == 1 && g.padding == 0 && g.fits() && g.patch_len() <= MAX_TAPS
 }
 
 /// Output channels computed together: their sums are independent chains of multiply-adds
@@ -34,7 +41,7 @@ pub const FILTERS_TOGETHER: usize = 4;
 /// vectorised for the running CPU (`mul_add` is one instruction there, a library call in the
 /// baseline).
 ///
-/// **Panics** if `g` has a stride other than 1 or padding, or a slice length does not match.
+/// **Panics** unless [`direct_conv_applies`] to `g`, or if a slice length does not match.
 #[inline(always)]
 pub fn direct_conv_planes<const F: usize>(x: &[f32], g: &Geometry, filters: &[f32], z: &mut [f32]) {
     assert!(direct_conv_applies(g), "direct_conv_planes: geometry {g:?}");
@@ -45,10 +52,26 @@ pub fn direct_conv_planes<const F: usize>(x: &[f32], g: &Geometry, filters: &[f3
         "direct_conv_planes: filters"
     );
     assert_eq!(z.len(), F * g.out_len(), "direct_conv_planes: output");
-    let (oh, ow, p) = (g.out_h(), g.out_w(), g.out_len());
+    let (oh, ow, p, k) = (g.out_h(), g.out_w(), g.out_len(), g.patch_len());
+    // Each tap once: where its pixel is, from the block's first output's top-left pixel, and
+    // its weight in each filter (so that one block's loop is one list of taps).
+    let mut taps = [(0usize, [0.0f32; F]); MAX_TAPS];
+    for (t, tap) in taps[..k].iter_mut().enumerate() {
+        let (c, i, j) = (
+            t / (g.kernel_h * g.kernel_w),
+            t / g.kernel_w % g.kernel_h,
+            t % g.kernel_w,
+        );
+        *tap = (
+            (c * g.height + i) * g.width + j,
+            std::array::from_fn(|f| filters[f * k + t]),
+        );
+    }
+    let taps = &taps[..k];
     for oy in 0..oh {
+        let row_start = oy * g.width;
         if ow < BLOCK {
-            let acc = block::<F>(x, g, filters, oy, 0, ow);
+            let acc = block::<F>(x, taps, row_start, ow);
             for (f, sums) in acc.iter().enumerate() {
                 z[f * p + oy * ow..][..ow].copy_from_slice(&sums[..ow]);
             }
@@ -57,7 +80,7 @@ pub fn direct_conv_planes<const F: usize>(x: &[f32], g: &Geometry, filters: &[f3
         let mut at = 0;
         while at < ow {
             let start = at.min(ow - BLOCK);
-            let acc = block::<F>(x, g, filters, oy, start, BLOCK);
+            let acc = block::<F>(x, taps, row_start + start, BLOCK);
             for (f, sums) in acc.iter().enumerate() {
                 z[f * p + oy * ow + start..][..BLOCK].copy_from_slice(sums);
             }
@@ -66,32 +89,21 @@ pub fn direct_conv_planes<const F: usize>(x: &[f32], g: &Geometry, filters: &[f3
     }
 }
 
-/// The sums of the `len ≤ BLOCK` outputs of row `oy` starting at column `at`, for each of the
-/// `F` filters.
+/// The sums of the `len ≤ BLOCK` outputs whose windows start at pixel `first` of the image, for
+/// each of the `F` filters: `Σ_taps weight · x[first + offset ..][..len]`.
 #[inline(always)]
 fn block<const F: usize>(
     x: &[f32],
-    g: &Geometry,
-    filters: &[f32],
-    oy: usize,
-    at: usize,
+    taps: &[(usize, [f32; F])],
+    first: usize,
     len: usize,
 ) -> [[f32; BLOCK]; F] {
-    let (w, hw, k) = (g.width, g.height * g.width, g.patch_len());
     let mut acc = [[0.0f32; BLOCK]; F];
-    let mut tap = 0;
-    for c in 0..g.channels {
-        for i in 0..g.kernel_h {
-            let row = &x[c * hw + (oy + i) * w..][..w];
-            for j in 0..g.kernel_w {
-                let src = &row[at + j..][..len];
-                for (f, sums) in acc.iter_mut().enumerate() {
-                    let wv = filters[f * k + tap];
-                    for (a, &v) in sums.iter_mut().zip(src) {
-                        *a = wv.mul_add(v, *a);
-                    }
-                }
-                tap += 1;
+    for &(offset, weights) in taps {
+        let src = &x[first + offset..][..len];
+        for (sums, wv) in acc.iter_mut().zip(weights) {
+            for (a, &v) in sums.iter_mut().zip(src) {
+                *a = wv.mul_add(v, *a);
             }
         }
     }
