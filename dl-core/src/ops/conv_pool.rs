@@ -14,6 +14,7 @@
 //! 2 × 2 windows), and `z_n` is a per-thread scratch buffer the size of one image's output.
 
 use crate::ops::conv::{SMALL_PATCH, small_patch_forward};
+use crate::ops::direct_conv::{FILTERS_TOGETHER, direct_conv_applies, direct_conv_planes};
 use crate::ops::fast_math::with_best_simd;
 use crate::ops::gemm::{Output, Stored, gemm};
 use crate::ops::im2col::{Geometry, im2col};
@@ -57,11 +58,47 @@ pub fn conv2d_relu_max_pool_infer(
         "conv2d_relu_max_pool_infer: output [{n}, {o}, {pooled}]"
     );
     let no_bias = vec![0.0; o];
+    // A small patch without stride or padding is convolved straight from the image, one
+    // few output planes at a time, each pooled while it is in L1 (see `ops::direct_conv`).
+    let direct = k <= SMALL_PATCH && direct_conv_applies(g);
+    let cols_len = if direct { 0 } else { k * p };
     x.par_chunks(g.image_len())
         .zip(y.par_chunks_mut(o * pooled))
         .for_each_init(
-            || (vec![0.0; k * p], vec![0.0; o * p]),
+            || (vec![0.0; cols_len], vec![0.0; o * p]),
             |(cols, z), (x_n, y_n)| {
+                if direct {
+                    return with_best_simd(
+                        #[inline(always)]
+                        || {
+                            const F: usize = FILTERS_TOGETHER;
+                            for (group, (filters, y_group)) in weight
+                                .chunks(F * k)
+                                .zip(y_n.chunks_mut(F * pooled))
+                                .enumerate()
+                            {
+                                let planes = filters.len() / k;
+                                let z = &mut z[..planes * p];
+                                if planes == F {
+                                    direct_conv_planes::<F>(x_n, g, filters, z);
+                                } else {
+                                    for (filter, z_plane) in
+                                        filters.chunks_exact(k).zip(z.chunks_exact_mut(p))
+                                    {
+                                        direct_conv_planes::<1>(x_n, g, filter, z_plane);
+                                    }
+                                }
+                                for ((z_plane, y_plane), &b) in z
+                                    .chunks_exact(p)
+                                    .zip(y_group.chunks_exact_mut(pooled))
+                                    .zip(&bias[group * F..])
+                                {
+                                    pool_bias_relu(z_plane, pool, b, y_plane);
+                                }
+                            }
+                        },
+                    );
+                }
                 im2col(x_n, g, cols);
                 if k <= SMALL_PATCH {
                     small_patch_forward(weight, &no_bias, cols, k, p, false, z);
@@ -86,13 +123,19 @@ pub fn conv2d_relu_max_pool_infer(
                             .zip(y_n.chunks_exact_mut(pooled))
                             .zip(bias)
                         {
-                            max_pool_plane(z_plane, pool, y_plane);
-                            y_plane.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
+                            pool_bias_relu(z_plane, pool, b, y_plane);
                         }
                     },
                 );
             },
         );
+}
+
+/// `y = relu(max_pool(z) + b)` for one channel's plane `z` and its bias `b`.
+#[inline(always)]
+fn pool_bias_relu(z_plane: &[f32], pool: &Geometry, b: f32, y_plane: &mut [f32]) {
+    max_pool_plane(z_plane, pool, y_plane);
+    y_plane.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
 }
 
 #[cfg(test)]

@@ -25,11 +25,40 @@ fn im2col_dense(x: &[f32], g: &Geometry, cols: &mut [f32]) {
             for j in 0..g.kernel_w {
                 let row = rows.next().expect("patch_len rows");
                 for (oy, out) in row.chunks_exact_mut(ow).enumerate() {
-                    let src = &plane[(oy + i) * w + j..][..ow];
-                    out.iter_mut().zip(src).for_each(|(o, v)| *o = *v);
+                    copy_short_run(&plane[(oy + i) * w + j..][..ow], out);
                 }
             }
         }
+    }
+}
+
+/// Lanes of one piece of [`copy_short_run`]: one AVX2 register of `f32`.
+const RUN_PIECE: usize = 8;
+
+/// `dst = src` for a run of a few dozen values (one output row of a window: 11 values in the
+/// book CNN's second layer, 26 in its first), in whole pieces of [`RUN_PIECE`] values, the last
+/// one overlapping the one before it when the length is not a multiple of the piece. The
+/// compiler otherwise turns the copy into a call of `memcpy`, whose set-up costs as much as
+/// copying 11 values: it was a quarter of im2col's time.
+#[inline(always)]
+fn copy_short_run(src: &[f32], dst: &mut [f32]) {
+    let len = dst.len();
+    assert_eq!(src.len(), len, "copy_short_run: lengths");
+    if len < RUN_PIECE {
+        dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
+        return;
+    }
+    let piece = |at: usize, dst: &mut [f32]| {
+        let from: [f32; RUN_PIECE] = src[at..at + RUN_PIECE].try_into().expect("piece");
+        dst[at..at + RUN_PIECE].copy_from_slice(&from);
+    };
+    let mut at = 0;
+    while at + RUN_PIECE <= len {
+        piece(at, dst);
+        at += RUN_PIECE;
+    }
+    if at < len {
+        piece(len - RUN_PIECE, dst);
     }
 }
 
@@ -268,6 +297,30 @@ mod tests {
             }
         }
         cols
+    }
+
+    #[test]
+    fn the_dense_path_copies_runs_of_every_length() {
+        // Stride 1, no padding: runs of ow = 1 … 20 values (under, at and over the 8-value
+        // pieces, multiples of them or not), 3 channels, a 3 × 2 kernel.
+        let mut r = crate::rng::Rng::new(5);
+        for width in 2..=21 {
+            let g = Geometry {
+                channels: 3,
+                height: 7,
+                width,
+                kernel_h: 3,
+                kernel_w: 2,
+                stride: 1,
+                padding: 0,
+            };
+            let x: Vec<f32> = (0..g.image_len())
+                .map(|_| r.uniform_range(-1.0, 1.0))
+                .collect();
+            let mut cols = vec![f32::NAN; g.patch_len() * g.out_len()];
+            im2col(&x, &g, &mut cols);
+            assert_eq!(cols, reference(&x, &g), "width {width}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 mod blocked_gemm;
 pub mod conv;
 pub mod conv_pool;
+pub mod direct_conv;
 pub mod fast_math;
 pub mod gemm;
 pub mod im2col;
