@@ -10,9 +10,11 @@
 //! never copied: [`Stored::Transposed`] for `A` means the slice holds `Aᵀ` as a `[k, m]`
 //! matrix. [`Output::Accumulate`] adds the product into `C` instead of overwriting it.
 //!
-//! The kernel is the pure-Rust `gemm` crate (the one candle uses; its f32 part, `gemm-f32`) with its AVX-512 ("x86-v4")
-//! micro-kernels, chosen at run time from the CPU's features; other CPUs get its AVX2/FMA or
-//! scalar kernels. Measured on the 2-core AVX-512 machine of the book, at n = 1024 it matches
+//! The kernel is chosen at run time from the CPU's features. With AVX-512 it is the pure-Rust
+//! `gemm` crate (the one candle uses; its f32 part, `gemm-f32`) with its AVX-512 ("x86-v4")
+//! micro-kernels; with AVX2 and FMA only, this crate's own blocked product
+//! (`ops/blocked_gemm.rs`), which runs level with OpenBLAS there where the crate's AVX2 kernel
+//! ran at 0.75× of it; other CPUs get the crate's scalar kernels. Measured on the 2-core AVX-512 machine of the book, at n = 1024 it matches
 //! NumPy's OpenBLAS, where ndarray's default `matrixmultiply` reaches about half (see
 //! `bench/README.md`). Large products are split over the rayon pool; a product called from
 //! inside a rayon task (a convolution already parallel over the batch) runs on that one thread,
