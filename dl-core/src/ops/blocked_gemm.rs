@@ -200,7 +200,6 @@ pub(crate) unsafe fn multiply_packed(
         unsafe { gemm((m, n, 0), NO_OPERAND, NO_OPERAND, c, accumulate, 1) };
         return;
     }
-    let mut local = [0.0f32; TILE_ROWS * TILE_COLS];
     let depth_block = depth_step(k);
     for p0 in (0..k).step_by(depth_block) {
         let depth = depth_block.min(k - p0);
@@ -224,26 +223,14 @@ pub(crate) unsafe fn multiply_packed(
                 // SAFETY: the tile lies inside `C`; the slices hold `depth` steps.
                 unsafe {
                     let tile = c.ptr.add(first_row * c.row_step + first_col);
-                    if height == TILE_ROWS && width == TILE_COLS {
-                        tile_kernel(
-                            depth,
-                            block.as_ptr(),
-                            panel.as_ptr(),
-                            tile,
-                            c.row_step,
-                            overwrite,
-                        );
-                    } else {
-                        edge_kernel(
-                            depth,
-                            block.as_ptr(),
-                            panel.as_ptr(),
-                            &mut local,
-                            height,
-                            width,
-                        );
-                        store_part(&local, tile, c.row_step, height, width, overwrite);
-                    }
+                    run_tile(
+                        depth,
+                        block,
+                        panel,
+                        (tile, c.row_step),
+                        (height, width),
+                        overwrite,
+                    );
                 }
             }
         }
@@ -334,57 +321,20 @@ impl Block<'_> {
                                 let tile = c
                                     .ptr
                                     .add(first_row * c.row_step + self.first_col + first_col);
-                                if height == TILE_ROWS && width == TILE_COLS {
-                                    tile_kernel(
-                                        depth,
-                                        a_block.as_ptr(),
-                                        b_panel.as_ptr(),
-                                        tile,
-                                        c.row_step,
-                                        self.overwrite,
-                                    );
-                                } else {
-                                    self.edge_tile(
-                                        a_block, b_panel, tile, c.row_step, height, width,
-                                    );
-                                }
+                                run_tile(
+                                    depth,
+                                    a_block,
+                                    b_panel,
+                                    (tile, c.row_step),
+                                    (height, width),
+                                    self.overwrite,
+                                );
                             }
                         }
                     }
                 }
             },
         );
-    }
-
-    /// A tile cut by the edge of `C` (`height × width` of its 6 × 16): computed whole into a
-    /// local tile, of which only the part inside `C` is stored.
-    ///
-    /// # Safety
-    /// The `height × width` values at `tile` (row step `row_step`) lie inside `C`.
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn edge_tile(
-        &self,
-        a_block: &[f32],
-        b_panel: &[f32],
-        tile: *mut f32,
-        row_step: usize,
-        height: usize,
-        width: usize,
-    ) {
-        let mut local = [0.0f32; TILE_ROWS * TILE_COLS];
-        // SAFETY: `local` is a whole tile with row step 16; the blocks are whole.
-        unsafe {
-            edge_kernel(
-                self.depth,
-                a_block.as_ptr(),
-                b_panel.as_ptr(),
-                &mut local,
-                height,
-                width,
-            )
-        };
-        // SAFETY: the caller's contract.
-        unsafe { store_part(&local, tile, row_step, height, width, self.overwrite) };
     }
 }
 
@@ -543,6 +493,37 @@ unsafe fn pack_panel(
             } else {
                 0.0
             };
+        }
+    }
+}
+
+/// One tile of `C`, `height × width` of the 6 × 16 at `tile` (row step `row_step`), from a
+/// packed block of `A` and panel of `B` of `depth` steps: a whole tile straight into `C`, a
+/// tile cut by the edge of `C` computed at its size into a local tile of which only the part
+/// inside `C` is stored.
+///
+/// # Safety
+/// The CPU passes [`suits_this_cpu`]; the block and panel hold `depth` steps; the
+/// `height × width` values at `tile` lie inside `C`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_tile(
+    depth: usize,
+    a_block: &[f32],
+    b_panel: &[f32],
+    (tile, row_step): (*mut f32, usize),
+    (height, width): (usize, usize),
+    overwrite: bool,
+) {
+    debug_assert!(a_block.len() >= TILE_ROWS * depth && b_panel.len() >= TILE_COLS * depth);
+    let (a, b) = (a_block.as_ptr(), b_panel.as_ptr());
+    // SAFETY (both arms): the caller's contract; `local` is a whole tile with row step 16.
+    if height == TILE_ROWS && width == TILE_COLS {
+        unsafe { tile_kernel(depth, a, b, tile, row_step, overwrite) };
+    } else {
+        let mut local = [0.0f32; TILE_ROWS * TILE_COLS];
+        unsafe {
+            edge_kernel(depth, a, b, &mut local, height, width);
+            store_part(&local, tile, row_step, height, width, overwrite);
         }
     }
 }
