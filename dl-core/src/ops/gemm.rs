@@ -14,9 +14,9 @@
 //! `gemm` crate (the one candle uses; its f32 part, `gemm-f32`) with its AVX-512 ("x86-v4")
 //! micro-kernels; with AVX2 and FMA only, this crate's own blocked product
 //! (`ops/blocked_gemm.rs`), which runs level with OpenBLAS there where the crate's AVX2 kernel
-//! ran at 0.75× of it; other CPUs get the crate's scalar kernels. Measured on the 2-core AVX-512 machine of the book, at n = 1024 it matches
-//! NumPy's OpenBLAS, where ndarray's default `matrixmultiply` reaches about half (see
-//! `bench/README.md`). Large products are split over the rayon pool; a product called from
+//! ran at 0.75× of it; other CPUs get the crate's scalar kernels. Measured on the 2-core
+//! AVX-512 machine of the book, at n = 1024 the crate matches NumPy's OpenBLAS, where
+//! ndarray's default `matrixmultiply` reaches about half (see `bench/README.md`). Large products are split over the rayon pool; a product called from
 //! inside a rayon task (a convolution already parallel over the batch) runs on that one thread,
 //! unless the task is a whole computation moved into the pool (`with_products_top_level`).
 

@@ -14,9 +14,10 @@
 //! only the stores are cut to the matrix. The tile's 6 × 16 sums stay in vector registers
 //! for the whole `k` loop (12 AVX2 registers, or 6 AVX-512 ones); each step of that loop
 //! reads 16 values of `B` and 6 of `A`, both contiguous (reading `A`'s rows in place, 2 KiB
-//! apart in the backward product, measured slower than packing them). The kernel is compiled
-//! for AVX-512, AVX2+FMA and the baseline, and the best one for the running CPU is picked at
-//! run time.
+//! apart in the backward product, measured slower than packing them). The best kernel for
+//! the running CPU is picked at run time: on AVX2 + FMA without AVX-512, the register tile
+//! of `ops/blocked_gemm.rs` (same layout); otherwise this file's tile loop, compiled for
+//! AVX-512 and for the baseline.
 
 use super::gemm::{Output, Stored};
 use std::cell::RefCell;
@@ -151,10 +152,8 @@ fn multiply_tiles(
         fn avx512(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], acc: bool) {
             tiles::<true>(m, k, n, a, b, c, acc)
         }
-        #[target_feature(enable = "avx2,fma")]
-        fn avx2(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32], acc: bool) {
-            tiles::<true>(m, k, n, a, b, c, acc)
-        }
+        // AVX2 and FMA without AVX-512: the blocked product's register tile, whose blocks
+        // and panels have this layout (every CPU with AVX-512 also has AVX2 and FMA).
         if super::blocked_gemm::suits_this_cpu() {
             let c = super::blocked_gemm::StridedMut {
                 ptr: c.as_mut_ptr(),
@@ -169,11 +168,6 @@ fn multiply_tiles(
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has the features the function was compiled for.
             return unsafe { avx512(m, k, n, a_blocks, b_panels, c, accumulate) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: as above.
-            return unsafe { avx2(m, k, n, a_blocks, b_panels, c, accumulate) };
         }
     }
     tiles::<false>(m, k, n, a_blocks, b_panels, c, accumulate)
