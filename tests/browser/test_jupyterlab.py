@@ -26,6 +26,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect, sync_playwright
 
@@ -245,7 +246,16 @@ def play_with_widgets(page, notebook: Path) -> None:
     expect(page.locator(".widget-label", has_text="reset: lr = 0.10")).to_be_visible(timeout=30_000)
     expect(readout).to_have_text(re.compile(r"^0\.100?$"), timeout=30_000)
     log(f"{name}: the reset button set the learning rate back to {readout.text_content()}")
-    figure.scroll_into_view_if_needed()
+    # The reset redraws the figure: its image may be replaced while it is scrolled to, so the
+    # locator is tried again on the new one (for the screenshot only; nothing is asserted).
+    for attempt in range(5):
+        try:
+            figure.scroll_into_view_if_needed(timeout=10_000)
+            break
+        except PlaywrightError as e:
+            if "not attached" not in str(e) or attempt == 4:
+                raise
+            time.sleep(0.5)
     page.screenshot(path=str(SHOTS / f"{notebook.stem}_widgets.png"))
     log(f"{name}: widgets screenshot {(SHOTS / f'{notebook.stem}_widgets.png').relative_to(ROOT)}")
 
