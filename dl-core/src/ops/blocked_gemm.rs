@@ -455,6 +455,21 @@ unsafe fn pack_panel(
     // SAFETY: element (first_depth, first) is inside `B`.
     let corner = unsafe { b.ptr.add(first_depth * b.row_step + first * b.col_step) };
     if b.col_step == 1 {
+        if width == TILE_COLS {
+            // Two vector loads and stores per depth (a call to `memcpy` for 64 bytes cost
+            // more than the copy).
+            for (p, row) in to.chunks_exact_mut(TILE_COLS).enumerate() {
+                // SAFETY: 16 contiguous values of row `p < depth` of `B`; `row` holds 16.
+                unsafe {
+                    let from = corner.add(p * b.row_step);
+                    let low = _mm256_loadu_ps(from);
+                    let high = _mm256_loadu_ps(from.add(8));
+                    _mm256_storeu_ps(row.as_mut_ptr(), low);
+                    _mm256_storeu_ps(row.as_mut_ptr().add(8), high);
+                }
+            }
+            return;
+        }
         for (p, row) in to.chunks_exact_mut(TILE_COLS).enumerate() {
             // SAFETY: `width` contiguous values of row `p < depth` of `B`.
             let from = unsafe { std::slice::from_raw_parts(corner.add(p * b.row_step), width) };

@@ -4,17 +4,28 @@
 //! [`Lstm`](super::Lstm) and [`Gru`](super::Gru)); this file is what they share.
 //!
 //! Weights follow `y = x W` (Keras' layout): `w_ih: [d, g·h]`, `w_hh: [h, g·h]`, biases
-//! `b_ih, b_hh: [g·h]`, with `g` gate blocks in PyTorch's order. Forward computes the input
-//! projections of every step at once, `X W_ih + b_ih (+ b_hh)`, then runs the cell's step for
-//! `t = 0 … T−1`.
+//! `b_ih, b_hh: [g·h]`, with `g` gate blocks in PyTorch's order.
+//!
+//! The simple RNN and the LSTM add the two products, so each step computes them as one, with
+//! the step's input and the previous state side by side and the weights stacked:
+//!
+//! ```text
+//! x_t W_ih + h_{t−1} W_hh = [x_t  h_{t−1}] · [W_ih; W_hh]      ([n, d + h] · [d + h, g·h])
+//! ```
+//!
+//! The GRU needs `h_{t−1} W_hh` on its own (its reset gate multiplies one part of it), so it
+//! computes the input projections of every step at once, `X W_ih + b_ih`, then adds
+//! `h_{t−1} W_hh` step by step.
 //!
 //! BPTT walks back from `t = T−1` to `0` carrying `∂L/∂h_t` (and `∂L/∂c_t`): at each step the
 //! cell turns them into the gradient of the gate pre-activations `δ_t`, and this file passes
 //! `∂L/∂h_{t−1} = δ_t W_hhᵀ` (plus the direct paths the cell adds itself). The weight
-//! gradients are then three large products over all steps at once:
+//! gradients are then large products over all steps at once (one for both weights when
+//! `Δ_h = Δ`, as in the simple RNN and the LSTM):
 //!
 //! ```text
 //! ∂L/∂W_ih += Xᵀ Δ,    ∂L/∂W_hh += H_prevᵀ Δ_h,    ∂L/∂X = Δ W_ihᵀ
+//! ∂L/∂[W_ih; W_hh] += [X  H_prev]ᵀ Δ
 //! ```
 //!
 //! Internally everything is time-major (`[t, n, ·]`) so that each step reads and writes one
@@ -63,8 +74,11 @@ pub struct RnnDims {
 /// What forward keeps for backward, time-major, reused across batches.
 #[derive(Clone, Debug, Default)]
 pub struct RnnBuffers {
-    /// The input `[t, n, d]`.
+    /// GRU: the input `[t, n, d]`.
     pub x: Vec<f32>,
+    /// Simple RNN and LSTM: each step's input and previous state side by side,
+    /// `[x_t h_{t−1}]`, `[t, n, d + h]`.
+    pub xh: Vec<f32>,
     /// Gate activations per step `[t, n, g·h]` (simple RNN: unused after forward).
     pub gates: Vec<f32>,
     /// Hidden states `[t + 1, n, h]`, `h_0 = 0` first.
@@ -83,8 +97,12 @@ pub struct RnnBuffers {
     dh: Vec<f32>,
     dc: Vec<f32>,
     scratch: Vec<f32>,
-    /// `W_hh` `[h, g·h]`, packed once per forward for the per-step products `h_{t−1} W_hh`.
-    w_hh: PackedMatrix,
+    /// The weights of the per-step products, packed once per forward: `[W_ih; W_hh]`
+    /// `[d + h, g·h]` (simple RNN, LSTM) or `W_hh` `[h, g·h]` (GRU).
+    w_step: PackedMatrix,
+    /// `[W_ih; W_hh]` stacked before packing, and `b_ih + b_hh`.
+    stacked: Vec<f32>,
+    bias: Vec<f32>,
     /// `W_hhᵀ` `[g·h, h]`, packed once per backward for the per-step products `δ_h W_hhᵀ`.
     w_hh_t: PackedMatrix,
 }
@@ -151,34 +169,50 @@ pub fn rnn_forward(
         b_ih.len() == gh && b_hh.len() == gh,
         "rnn_forward: biases [{gh}]"
     );
-    // x: [n, t, d] → [t, n, d]
-    resize(&mut buf.x, t * n * d);
-    for (b, seq) in x.chunks_exact(t * d).enumerate() {
-        for (s, step) in seq.chunks_exact(d).enumerate() {
-            buf.x[(s * n + b) * d..(s * n + b + 1) * d].copy_from_slice(step);
+    let stacked = kind != CellKind::Gru;
+    let width = d + h;
+    if stacked {
+        // x: [n, t, d] → the x_t half of [t, n, d + h]; the h_{t−1} half is filled step by step.
+        resize(&mut buf.xh, t * n * width);
+        for (b, seq) in x.chunks_exact(t * d).enumerate() {
+            for (s, step) in seq.chunks_exact(d).enumerate() {
+                buf.xh[(s * n + b) * width..][..d].copy_from_slice(step);
+            }
         }
-    }
-    // Input projections of every step at once: gates = X W_ih + b_ih (+ b_hh except GRU).
-    resize(&mut buf.gates, t * n * gh);
-    for row in buf.gates.chunks_exact_mut(gh) {
-        row.copy_from_slice(b_ih);
-        if kind != CellKind::Gru {
-            row.iter_mut().zip(b_hh).for_each(|(a, b)| *a += b);
+        buf.stacked.clear();
+        buf.stacked.extend_from_slice(w_ih);
+        buf.stacked.extend_from_slice(w_hh);
+        buf.w_step.pack(&buf.stacked, width, gh, Stored::AsIs);
+        buf.bias.clear();
+        buf.bias.extend(b_ih.iter().zip(b_hh).map(|(a, b)| a + b));
+        resize(&mut buf.gates, t * n * gh);
+    } else {
+        // x: [n, t, d] → [t, n, d]
+        resize(&mut buf.x, t * n * d);
+        for (b, seq) in x.chunks_exact(t * d).enumerate() {
+            for (s, step) in seq.chunks_exact(d).enumerate() {
+                buf.x[(s * n + b) * d..(s * n + b + 1) * d].copy_from_slice(step);
+            }
         }
+        // Input projections of every step at once: gates = X W_ih + b_ih.
+        resize(&mut buf.gates, t * n * gh);
+        for row in buf.gates.chunks_exact_mut(gh) {
+            row.copy_from_slice(b_ih);
+        }
+        gemm(
+            t * n,
+            gh,
+            d,
+            &buf.x,
+            Stored::AsIs,
+            w_ih,
+            Stored::AsIs,
+            &mut buf.gates,
+            Output::Accumulate,
+        );
+        buf.w_step.pack(w_hh, h, gh, Stored::AsIs);
     }
-    gemm(
-        t * n,
-        gh,
-        d,
-        &buf.x,
-        Stored::AsIs,
-        w_ih,
-        Stored::AsIs,
-        &mut buf.gates,
-        Output::Accumulate,
-    );
-    buf.w_hh.pack(w_hh, h, gh, Stored::AsIs);
-    let w_hh = &buf.w_hh;
+    let w_step = &buf.w_step;
     resize(&mut buf.h, (t + 1) * n * h);
     buf.h[..n * h].fill(0.0); // h_0
     if kind == CellKind::Lstm {
@@ -193,12 +227,26 @@ pub fn rnn_forward(
     for s in 0..t {
         let (h_prev, h_next) = buf.h[s * n * h..(s + 2) * n * h].split_at_mut(n * h);
         let gates = &mut buf.gates[s * n * gh..(s + 1) * n * gh];
+        // The step's rows [x_t h_{t−1}], and its gates starting from the biases.
+        let xh = &mut buf.xh[if stacked {
+            s * n * width..(s + 1) * n * width
+        } else {
+            0..0
+        }];
+        if stacked {
+            for (row, state) in xh.chunks_exact_mut(width).zip(h_prev.chunks_exact(h)) {
+                row[d..].copy_from_slice(state);
+            }
+            for row in gates.chunks_exact_mut(gh) {
+                row.copy_from_slice(&buf.bias);
+            }
+        }
         match kind {
-            CellKind::Simple => simple_rnn::forward_step(n, h_prev, w_hh, gates, h_next),
+            CellKind::Simple => simple_rnn::forward_step(n, xh, w_step, gates, h_next),
             CellKind::Lstm => {
                 let (c_prev, c_next) = buf.c[s * n * h..(s + 2) * n * h].split_at_mut(n * h);
                 let tanh_c = &mut buf.tanh_c[s * n * h..(s + 1) * n * h];
-                lstm::forward_step(n, h, h_prev, w_hh, gates, c_prev, c_next, h_next, tanh_c);
+                lstm::forward_step(n, h, xh, w_step, gates, c_prev, c_next, h_next, tanh_c);
             }
             CellKind::Gru => {
                 let b_n = &mut buf.hn[s * n * h..(s + 1) * n * h];
@@ -206,7 +254,7 @@ pub fn rnn_forward(
                     n,
                     h,
                     h_prev,
-                    w_hh,
+                    w_step,
                     b_hh,
                     gates,
                     &mut buf.scratch,
@@ -219,9 +267,11 @@ pub fn rnn_forward(
 }
 
 /// Backward through time. `grad_h: [t, n, h]` (time-major) holds `∂L/∂h_t` coming from the
-/// outputs (zeros for steps whose output was not used). Accumulates into `grad_w_ih: [d, g·h]`,
-/// `grad_w_hh: [h, g·h]`, `grad_b_ih, grad_b_hh: [g·h]`; writes `grad_x: [n, t, d]`
-/// (batch-first) unless it is `None` (nobody needs the input gradient). Reads the buffers filled by [`rnn_forward`] with the same weights.
+/// outputs (zeros for steps whose output was not used). Accumulates into `grad_w:
+/// [d + h, g·h]` (the gradients of `W_ih` then of `W_hh`, stacked as `[W_ih; W_hh]`) and
+/// `grad_b_ih, grad_b_hh: [g·h]`; writes `grad_x: [n, t, d]` (batch-first) unless it is `None`
+/// (nobody needs the input gradient). Reads the buffers filled by [`rnn_forward`] with the
+/// same weights.
 ///
 /// **Panics** if a slice length does not match `dims` and `kind`.
 #[allow(clippy::too_many_arguments)]
@@ -233,8 +283,7 @@ pub fn rnn_backward(
     w_ih: &[f32],
     w_hh: &[f32],
     buf: &mut RnnBuffers,
-    grad_w_ih: &mut [f32],
-    grad_w_hh: &mut [f32],
+    grad_w: &mut [f32],
     grad_b_ih: &mut [f32],
     grad_b_hh: &mut [f32],
     grad_x: Option<&mut [f32]>,
@@ -259,10 +308,7 @@ pub fn rnn_backward(
         "rnn_backward: called before rnn_forward with {dims:?}"
     );
     assert!(
-        grad_w_ih.len() == d * gh
-            && grad_w_hh.len() == h * gh
-            && grad_b_ih.len() == gh
-            && grad_b_hh.len() == gh,
+        grad_w.len() == (d + h) * gh && grad_b_ih.len() == gh && grad_b_hh.len() == gh,
         "rnn_backward: gradient buffers vs {dims:?}"
     );
     resize(&mut buf.delta, t * n * gh);
@@ -319,28 +365,44 @@ pub fn rnn_backward(
     };
     // Xᵀ Δ and Hᵀ Δ_h read X and H transposed: transposing them first (t·n rows) measured
     // slower than the kernel's packing here, unlike the convolution's small per-image products.
-    gemm(
-        d,
-        gh,
-        t * n,
-        &buf.x,
-        Stored::Transposed,
-        &buf.delta,
-        Stored::AsIs,
-        grad_w_ih,
-        Output::Accumulate,
-    );
-    gemm(
-        h,
-        gh,
-        t * n,
-        &buf.h[..t * n * h],
-        Stored::Transposed,
-        delta_h,
-        Stored::AsIs,
-        grad_w_hh,
-        Output::Accumulate,
-    );
+    if kind == CellKind::Gru {
+        let (grad_w_ih, grad_w_hh) = grad_w.split_at_mut(d * gh);
+        gemm(
+            d,
+            gh,
+            t * n,
+            &buf.x,
+            Stored::Transposed,
+            &buf.delta,
+            Stored::AsIs,
+            grad_w_ih,
+            Output::Accumulate,
+        );
+        gemm(
+            h,
+            gh,
+            t * n,
+            &buf.h[..t * n * h],
+            Stored::Transposed,
+            delta_h,
+            Stored::AsIs,
+            grad_w_hh,
+            Output::Accumulate,
+        );
+    } else {
+        // Both at once: [X H_prev]ᵀ Δ, with Δ packed once.
+        gemm(
+            d + h,
+            gh,
+            t * n,
+            &buf.xh,
+            Stored::Transposed,
+            &buf.delta,
+            Stored::AsIs,
+            grad_w,
+            Output::Accumulate,
+        );
+    }
     for row in buf.delta.chunks_exact(gh) {
         grad_b_ih.iter_mut().zip(row).for_each(|(a, b)| *a += b);
     }

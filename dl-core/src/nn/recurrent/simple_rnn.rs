@@ -15,16 +15,17 @@ use crate::ops::gemm::Output;
 use crate::ops::packed_gemm::{PackedMatrix, gemm_packed};
 use crate::tensor::Tensor;
 
-/// One forward step for `n` rows: `gates` holds `x_t W_ih + b_ih + b_hh` (`[n, h]`) and
-/// becomes `h_t = tanh(gates + h_{t−1} W_hh)`, copied into `h_next`.
+/// One forward step for `n` rows: `gates` holds `b_ih + b_hh` (`[n, h]`) and becomes
+/// `h_t = tanh(gates + [x_t h_{t−1}] · [W_ih; W_hh])` (`xh`: `[n, d + h]`, `w`: the stacked
+/// weights packed), copied into `h_next`.
 pub(super) fn forward_step(
     n: usize,
-    h_prev: &[f32],
-    w_hh: &PackedMatrix,
+    xh: &[f32],
+    w: &PackedMatrix,
     gates: &mut [f32],
     h_next: &mut [f32],
 ) {
-    gemm_packed(n, h_prev, w_hh, gates, Output::Accumulate);
+    gemm_packed(n, xh, w, gates, Output::Accumulate);
     tanh_in_place(gates);
     h_next.copy_from_slice(gates);
 }

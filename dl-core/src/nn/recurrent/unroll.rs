@@ -243,7 +243,7 @@ impl Recurrent {
         };
         dx_parts.resize_with(parts.len(), Default::default);
         // Each part: ∂L/∂h_t time-major [t, rows, h], then BPTT into its own weight gradients.
-        let grads: Vec<[Vec<f32>; 4]> = parts
+        let grads: Vec<[Vec<f32>; 3]> = parts
             .par_iter()
             .zip(self.buffers.par_iter_mut())
             .zip(dx_parts.into_par_iter())
@@ -260,27 +260,25 @@ impl Recurrent {
                         grad_h[((t - 1) * rows + b) * h..][..h].copy_from_slice(src);
                     }
                 }
-                let mut gw = [
-                    vec![0.0; d * gh],
-                    vec![0.0; h * gh],
-                    vec![0.0; gh],
-                    vec![0.0; gh],
-                ];
-                let [gw_ih, gw_hh, gb_ih, gb_hh] = &mut gw;
+                // ∂L/∂[W_ih; W_hh] stacked, then the two biases'.
+                let mut grads = [vec![0.0; (d + h) * gh], vec![0.0; gh], vec![0.0; gh]];
+                let [gw, gb_ih, gb_hh] = &mut grads;
                 let dims = RnnDims { n: rows, t, d, h };
                 rnn_backward(
-                    kind, dims, &grad_h, w_ih, w_hh, buf, gw_ih, gw_hh, gb_ih, gb_hh, dx_part,
+                    kind, dims, &grad_h, w_ih, w_hh, buf, gw, gb_ih, gb_hh, dx_part,
                 );
-                gw
+                grads
             })
             .collect();
-        for part in grads {
+        for [gw, gb_ih, gb_hh] in grads {
+            let (gw_ih, gw_hh) = gw.split_at(d * gh);
+            let part = [gw_ih, gw_hh, &gb_ih, &gb_hh];
             for (p, gpart) in self.parameters_mut().into_iter().zip(part) {
                 p.grad
                     .as_slice_mut()
                     .expect("own")
                     .iter_mut()
-                    .zip(&gpart)
+                    .zip(gpart)
                     .for_each(|(a, b)| *a += b);
             }
         }
