@@ -9,8 +9,11 @@
 //!            exactly the float 2^k (the 0x4B40_0000 part falls off the top)
 //!   2^f ≈ degree-6 Taylor polynomial of e^(f ln 2) (relative error < 2e-7)
 //! sigmoid(x) = 1 / (1 + exp(−x))
-//! tanh(x)    = sign(x) · (1 − 2 / (exp(2|x|) + 1)),   or x − x³/3 + 2x⁵/15 − 17x⁷/315 for |x| < 0.1
+//! tanh(x)    ≈ x · p(x²) / q(x²)   on [−9, 9] (±1 to f32 beyond), p of degree 6, q of degree 3
 //! ```
+//!
+//! The rational approximation of `tanh` is Eigen's (`generic_fast_tanh_float`), accurate to a
+//! few units in the last place: no `exp`, and one division.
 //!
 //! The loops are branch-free, so the compiler vectorises them; they are compiled three times
 //! (baseline, AVX2+FMA, AVX-512) and the best one for the running CPU is picked at run time.
@@ -45,16 +48,32 @@ pub fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + exp(-x))
 }
 
-/// The hyperbolic tangent.
+/// The hyperbolic tangent, `x · p(x²) / q(x²)` with `x` clamped to `[−9, 9]` (where `tanh` is
+/// already ±1 in `f32`): the numerator's odd and the denominator's even coefficients are
+/// Eigen's, accurate to a few units in the last place.
 #[inline(always)]
 pub fn tanh(x: f32) -> f32 {
-    let a = x.abs();
-    let t = 1.0 - 2.0 / (exp(2.0 * a) + 1.0);
-    // Near 0 the subtraction above cancels: use the odd Taylor series there (error < 1e-11).
-    let a2 = a * a;
-    let series = a * (1.0 + a2 * (-1.0 / 3.0 + a2 * (2.0 / 15.0 + a2 * (-17.0 / 315.0))));
-    let t = if a < 0.1 { series } else { t };
-    t.copysign(x)
+    const ALPHA: [f32; 7] = [
+        4.893_524_6e-3,
+        6.372_619_3e-4,
+        1.485_722_4e-5,
+        5.122_297e-8,
+        -8.604_672e-11,
+        2.000_188e-13,
+        -2.760_768_5e-16,
+    ];
+    const BETA: [f32; 4] = [
+        4.893_525_2e-3,
+        2.268_434_6e-3,
+        1.185_347_1e-4,
+        1.198_258_4e-6,
+    ];
+    let x = x.clamp(-9.0, 9.0);
+    let x2 = x * x;
+    // Horner's rule; plain products and sums (`mul_add` is a library call without FMA).
+    let p = ALPHA.iter().rev().fold(0.0, |acc, &a| acc * x2 + a);
+    let q = BETA.iter().rev().fold(0.0, |acc, &b| acc * x2 + b);
+    x * p / q
 }
 
 /// Lanes of the partial sums below: a float sum is not reordered by the compiler, so the
