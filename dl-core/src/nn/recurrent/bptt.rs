@@ -6,12 +6,15 @@
 //! Weights follow `y = x W` (Keras' layout): `w_ih: [d, g·h]`, `w_hh: [h, g·h]`, biases
 //! `b_ih, b_hh: [g·h]`, with `g` gate blocks in PyTorch's order.
 //!
-//! The simple RNN and the LSTM add the two products, so each step computes them as one, with
-//! the step's input and the previous state side by side and the weights stacked:
+//! The simple RNN and the LSTM add the two products and the biases, so each step computes
+//! them as one product: the step's input, the previous state and a constant 1 side by side,
+//! the weights and the biases stacked (a bias is the weight of an input that is always 1):
 //!
 //! ```text
-//! x_t W_ih + h_{t−1} W_hh = [x_t  h_{t−1}] · [W_ih; W_hh]      ([n, d + h] · [d + h, g·h])
+//! x_t W_ih + h_{t−1} W_hh + b = [x_t  h_{t−1}  1] · [W_ih; W_hh; b]    ([n, d+h+1] · [d+h+1, g·h])
 //! ```
+//!
+//! with `b = b_ih + b_hh`.
 //!
 //! The GRU needs `h_{t−1} W_hh` on its own (its reset gate multiplies one part of it), so it
 //! computes the input projections of every step at once, `X W_ih + b_ih`, then adds
@@ -20,13 +23,15 @@
 //! BPTT walks back from `t = T−1` to `0` carrying `∂L/∂h_t` (and `∂L/∂c_t`): at each step the
 //! cell turns them into the gradient of the gate pre-activations `δ_t`, and this file passes
 //! `∂L/∂h_{t−1} = δ_t W_hhᵀ` (plus the direct paths the cell adds itself). The weight
-//! gradients are then large products over all steps at once (one for both weights when
-//! `Δ_h = Δ`, as in the simple RNN and the LSTM):
+//! gradients are then large products over all steps at once:
 //!
 //! ```text
 //! ∂L/∂W_ih += Xᵀ Δ,    ∂L/∂W_hh += H_prevᵀ Δ_h,    ∂L/∂X = Δ W_ihᵀ
-//! ∂L/∂[W_ih; W_hh] += [X  H_prev]ᵀ Δ
 //! ```
+//!
+//! For the simple RNN and the LSTM (`Δ_h = Δ`) the weights' and the biases' gradients are one
+//! product, `∂L/∂[W_ih; W_hh; b] = [X  H_prev  1]ᵀ Δ` (its last row sums `Δ` over every step
+//! and sequence).
 //!
 //! Internally everything is time-major (`[t, n, ·]`) so that each step reads and writes one
 //! contiguous block and the products over all steps are single GEMMs. Buffers live in
@@ -76,8 +81,8 @@ pub struct RnnDims {
 pub struct RnnBuffers {
     /// GRU: the input `[t, n, d]`.
     pub x: Vec<f32>,
-    /// Simple RNN and LSTM: each step's input and previous state side by side,
-    /// `[x_t h_{t−1}]`, `[t, n, d + h]`.
+    /// Simple RNN and LSTM: each step's input, previous state and a 1 side by side,
+    /// `[x_t h_{t−1} 1]`, `[t, n, d + h + 1]`.
     pub xh: Vec<f32>,
     /// Gate activations per step `[t, n, g·h]` (simple RNN: unused after forward).
     pub gates: Vec<f32>,
@@ -97,12 +102,11 @@ pub struct RnnBuffers {
     dh: Vec<f32>,
     dc: Vec<f32>,
     scratch: Vec<f32>,
-    /// The weights of the per-step products, packed once per forward: `[W_ih; W_hh]`
-    /// `[d + h, g·h]` (simple RNN, LSTM) or `W_hh` `[h, g·h]` (GRU).
+    /// The weights of the per-step products, packed once per forward: `[W_ih; W_hh; b]`
+    /// `[d + h + 1, g·h]` (simple RNN, LSTM) or `W_hh` `[h, g·h]` (GRU).
     w_step: PackedMatrix,
-    /// `[W_ih; W_hh]` stacked before packing, and `b_ih + b_hh`.
+    /// `[W_ih; W_hh; b]` stacked before packing, then its gradient `[d + h + 1, g·h]`.
     stacked: Vec<f32>,
-    bias: Vec<f32>,
     /// `W_hhᵀ` `[g·h, h]`, packed once per backward for the per-step products `δ_h W_hhᵀ`.
     w_hh_t: PackedMatrix,
 }
@@ -170,21 +174,24 @@ pub fn rnn_forward(
         "rnn_forward: biases [{gh}]"
     );
     let stacked = kind != CellKind::Gru;
-    let width = d + h;
+    let width = d + h + 1;
     if stacked {
-        // x: [n, t, d] → the x_t half of [t, n, d + h]; the h_{t−1} half is filled step by step.
+        // x: [n, t, d] → the x_t part of [t, n, d + h + 1] and the 1; the h_{t−1} part is
+        // filled step by step.
         resize(&mut buf.xh, t * n * width);
         for (b, seq) in x.chunks_exact(t * d).enumerate() {
             for (s, step) in seq.chunks_exact(d).enumerate() {
-                buf.xh[(s * n + b) * width..][..d].copy_from_slice(step);
+                let row = &mut buf.xh[(s * n + b) * width..][..width];
+                row[..d].copy_from_slice(step);
+                row[d + h] = 1.0;
             }
         }
         buf.stacked.clear();
         buf.stacked.extend_from_slice(w_ih);
         buf.stacked.extend_from_slice(w_hh);
+        buf.stacked
+            .extend(b_ih.iter().zip(b_hh).map(|(a, b)| a + b));
         buf.w_step.pack(&buf.stacked, width, gh, Stored::AsIs);
-        buf.bias.clear();
-        buf.bias.extend(b_ih.iter().zip(b_hh).map(|(a, b)| a + b));
         resize(&mut buf.gates, t * n * gh);
     } else {
         // x: [n, t, d] → [t, n, d]
@@ -227,19 +234,15 @@ pub fn rnn_forward(
     for s in 0..t {
         let (h_prev, h_next) = buf.h[s * n * h..(s + 2) * n * h].split_at_mut(n * h);
         let gates = &mut buf.gates[s * n * gh..(s + 1) * n * gh];
-        // The step's rows [x_t h_{t−1}], and its gates starting from the biases.
-        let xh = &mut buf.xh[if stacked {
+        // The step's rows [x_t h_{t−1} 1] (none for the GRU).
+        let rows = if stacked {
             s * n * width..(s + 1) * n * width
         } else {
             0..0
-        }];
-        if stacked {
-            for (row, state) in xh.chunks_exact_mut(width).zip(h_prev.chunks_exact(h)) {
-                row[d..].copy_from_slice(state);
-            }
-            for row in gates.chunks_exact_mut(gh) {
-                row.copy_from_slice(&buf.bias);
-            }
+        };
+        let xh = &mut buf.xh[rows];
+        for (row, state) in xh.chunks_exact_mut(width).zip(h_prev.chunks_exact(h)) {
+            row[d..d + h].copy_from_slice(state);
         }
         match kind {
             CellKind::Simple => simple_rnn::forward_step(n, xh, w_step, gates, h_next),
@@ -267,11 +270,10 @@ pub fn rnn_forward(
 }
 
 /// Backward through time. `grad_h: [t, n, h]` (time-major) holds `∂L/∂h_t` coming from the
-/// outputs (zeros for steps whose output was not used). Accumulates into `grad_w:
-/// [d + h, g·h]` (the gradients of `W_ih` then of `W_hh`, stacked as `[W_ih; W_hh]`) and
-/// `grad_b_ih, grad_b_hh: [g·h]`; writes `grad_x: [n, t, d]` (batch-first) unless it is `None`
-/// (nobody needs the input gradient). Reads the buffers filled by [`rnn_forward`] with the
-/// same weights.
+/// outputs (zeros for steps whose output was not used). Accumulates into `grad_w_ih: [d, g·h]`,
+/// `grad_w_hh: [h, g·h]`, `grad_b_ih, grad_b_hh: [g·h]`; writes `grad_x: [n, t, d]`
+/// (batch-first) unless it is `None` (nobody needs the input gradient). Reads the buffers
+/// filled by [`rnn_forward`] with the same weights.
 ///
 /// **Panics** if a slice length does not match `dims` and `kind`.
 #[allow(clippy::too_many_arguments)]
@@ -283,7 +285,8 @@ pub fn rnn_backward(
     w_ih: &[f32],
     w_hh: &[f32],
     buf: &mut RnnBuffers,
-    grad_w: &mut [f32],
+    grad_w_ih: &mut [f32],
+    grad_w_hh: &mut [f32],
     grad_b_ih: &mut [f32],
     grad_b_hh: &mut [f32],
     grad_x: Option<&mut [f32]>,
@@ -308,7 +311,10 @@ pub fn rnn_backward(
         "rnn_backward: called before rnn_forward with {dims:?}"
     );
     assert!(
-        grad_w.len() == (d + h) * gh && grad_b_ih.len() == gh && grad_b_hh.len() == gh,
+        grad_w_ih.len() == d * gh
+            && grad_w_hh.len() == h * gh
+            && grad_b_ih.len() == gh
+            && grad_b_hh.len() == gh,
         "rnn_backward: gradient buffers vs {dims:?}"
     );
     resize(&mut buf.delta, t * n * gh);
@@ -366,7 +372,6 @@ pub fn rnn_backward(
     // Xᵀ Δ and Hᵀ Δ_h read X and H transposed: transposing them first (t·n rows) measured
     // slower than the kernel's packing here, unlike the convolution's small per-image products.
     if kind == CellKind::Gru {
-        let (grad_w_ih, grad_w_hh) = grad_w.split_at_mut(d * gh);
         gemm(
             d,
             gh,
@@ -389,25 +394,35 @@ pub fn rnn_backward(
             grad_w_hh,
             Output::Accumulate,
         );
+        for row in buf.delta.chunks_exact(gh) {
+            grad_b_ih.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+        }
+        for row in delta_h.chunks_exact(gh) {
+            grad_b_hh.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+        }
     } else {
-        // Both at once: [X H_prev]ᵀ Δ, with Δ packed once.
+        // All at once, Δ packed once: [X H_prev 1]ᵀ Δ = ∂L/∂[W_ih; W_hh; b], where
+        // ∂L/∂b_ih = ∂L/∂b_hh = ∂L/∂b.
+        let width = d + h + 1;
+        resize(&mut buf.stacked, width * gh);
         gemm(
-            d + h,
+            width,
             gh,
             t * n,
             &buf.xh,
             Stored::Transposed,
             &buf.delta,
             Stored::AsIs,
-            grad_w,
-            Output::Accumulate,
+            &mut buf.stacked,
+            Output::Overwrite,
         );
-    }
-    for row in buf.delta.chunks_exact(gh) {
-        grad_b_ih.iter_mut().zip(row).for_each(|(a, b)| *a += b);
-    }
-    for row in delta_h.chunks_exact(gh) {
-        grad_b_hh.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+        let (grad_w, grad_b) = buf.stacked.split_at(d * gh);
+        let (grad_wh, grad_b) = grad_b.split_at(h * gh);
+        let add = |to: &mut [f32], from: &[f32]| to.iter_mut().zip(from).for_each(|(a, b)| *a += b);
+        add(grad_w_ih, grad_w);
+        add(grad_w_hh, grad_wh);
+        add(grad_b_ih, grad_b);
+        add(grad_b_hh, grad_b);
     }
     // ∂L/∂X = Δ W_ihᵀ, time-major into scratch, then back to [n, t, d].
     let Some(grad_x) = grad_x else {

@@ -18,8 +18,8 @@ use crate::ops::packed_gemm::{PackedMatrix, gemm_packed};
 use crate::tensor::Tensor;
 use rayon::prelude::*;
 
-/// One forward step for `n` rows: `gates` (`[n, 4h]`) holds `b_ih + b_hh`; adds
-/// `[x_t h_{t−1}] · [W_ih; W_hh]` (`xh`: `[n, d + h]`, `w`: the stacked weights packed), applies `σ` to `i, f, o` and `tanh` to `g` in place, and writes
+/// One forward step for `n` rows: writes the pre-activations `[x_t h_{t−1} 1] · [W_ih; W_hh; b]`
+/// into `gates` (`[n, 4h]`; `xh`: `[n, d + h + 1]`, `w`: the stacked weights packed), applies `σ` to `i, f, o` and `tanh` to `g` in place, and writes
 /// `c_t = f ⊙ c_{t−1} + i ⊙ g`, `tanh(c_t)` and `h_t = o ⊙ tanh(c_t)`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn forward_step(
@@ -34,7 +34,7 @@ pub(super) fn forward_step(
     tanh_c: &mut [f32],
 ) {
     let gh = 4 * h;
-    gemm_packed(n, xh, w, gates, Output::Accumulate);
+    gemm_packed(n, xh, w, gates, Output::Overwrite);
     // One pass over the four gate blocks, element by element (the values stay in registers).
     rows!(n * gh, [gates => gh, c_next => h, h_next => h, tanh_c => h], |i, g, c, hn, tc| {
         let cp = &c_prev[i * h..(i + 1) * h];

@@ -15,8 +15,8 @@ use crate::ops::gemm::Output;
 use crate::ops::packed_gemm::{PackedMatrix, gemm_packed};
 use crate::tensor::Tensor;
 
-/// One forward step for `n` rows: `gates` holds `b_ih + b_hh` (`[n, h]`) and becomes
-/// `h_t = tanh(gates + [x_t h_{t−1}] · [W_ih; W_hh])` (`xh`: `[n, d + h]`, `w`: the stacked
+/// One forward step for `n` rows: `gates` (`[n, h]`) becomes
+/// `h_t = tanh([x_t h_{t−1} 1] · [W_ih; W_hh; b])` (`xh`: `[n, d + h + 1]`, `w`: the stacked
 /// weights packed), copied into `h_next`.
 pub(super) fn forward_step(
     n: usize,
@@ -25,7 +25,7 @@ pub(super) fn forward_step(
     gates: &mut [f32],
     h_next: &mut [f32],
 ) {
-    gemm_packed(n, xh, w, gates, Output::Accumulate);
+    gemm_packed(n, xh, w, gates, Output::Overwrite);
     tanh_in_place(gates);
     h_next.copy_from_slice(gates);
 }

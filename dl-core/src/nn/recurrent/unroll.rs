@@ -243,7 +243,7 @@ impl Recurrent {
         };
         dx_parts.resize_with(parts.len(), Default::default);
         // Each part: ∂L/∂h_t time-major [t, rows, h], then BPTT into its own weight gradients.
-        let grads: Vec<[Vec<f32>; 3]> = parts
+        let grads: Vec<[Vec<f32>; 4]> = parts
             .par_iter()
             .zip(self.buffers.par_iter_mut())
             .zip(dx_parts.into_par_iter())
@@ -260,25 +260,27 @@ impl Recurrent {
                         grad_h[((t - 1) * rows + b) * h..][..h].copy_from_slice(src);
                     }
                 }
-                // ∂L/∂[W_ih; W_hh] stacked, then the two biases'.
-                let mut grads = [vec![0.0; (d + h) * gh], vec![0.0; gh], vec![0.0; gh]];
-                let [gw, gb_ih, gb_hh] = &mut grads;
+                let mut gw = [
+                    vec![0.0; d * gh],
+                    vec![0.0; h * gh],
+                    vec![0.0; gh],
+                    vec![0.0; gh],
+                ];
+                let [gw_ih, gw_hh, gb_ih, gb_hh] = &mut gw;
                 let dims = RnnDims { n: rows, t, d, h };
                 rnn_backward(
-                    kind, dims, &grad_h, w_ih, w_hh, buf, gw, gb_ih, gb_hh, dx_part,
+                    kind, dims, &grad_h, w_ih, w_hh, buf, gw_ih, gw_hh, gb_ih, gb_hh, dx_part,
                 );
-                grads
+                gw
             })
             .collect();
-        for [gw, gb_ih, gb_hh] in grads {
-            let (gw_ih, gw_hh) = gw.split_at(d * gh);
-            let part = [gw_ih, gw_hh, &gb_ih, &gb_hh];
+        for part in grads {
             for (p, gpart) in self.parameters_mut().into_iter().zip(part) {
                 p.grad
                     .as_slice_mut()
                     .expect("own")
                     .iter_mut()
-                    .zip(gpart)
+                    .zip(&gpart)
                     .for_each(|(a, b)| *a += b);
             }
         }
