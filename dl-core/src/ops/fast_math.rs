@@ -62,12 +62,7 @@ pub fn tanh(x: f32) -> f32 {
         2.000_188e-13,
         -2.760_768_5e-16,
     ];
-    const BETA: [f32; 4] = [
-        4.893_525_2e-3,
-        2.268_434_6e-3,
-        1.185_347_1e-4,
-        1.198_258_4e-6,
-    ];
+    const BETA: [f32; 4] = [4.893_525e-3, 2.268_434_6e-3, 1.185_347_1e-4, 1.198_258_4e-6];
     let x = x.clamp(-9.0, 9.0);
     let x2 = x * x;
     // Horner's rule; plain products and sums (`mul_add` is a library call without FMA).
