@@ -1,0 +1,182 @@
+//! Convolution, ReLU and max pooling for inference as one implicit matrix product per chunk of
+//! images, in channels-last (HWC) layout: the layout XLA and Eigen use on CPUs.
+//!
+//! In CHW the product of one image is `z[oc, oh·ow] = W[oc, c·kh·kw] · cols[c·kh·kw, oh·ow]`:
+//! small (the book's second convolution is `[64, 288] · [288, 121]`), cut badly by the 6 × 16
+//! register tile (64 = 10·6 + 4 rows, 121 = 7·16 + 9 columns), with `W` repacked for every
+//! image. Channels-last turns the product around and stacks the images of a chunk:
+//!
+//! ```text
+//! x_hwc[y, x, ci]              = x[ci, y, x]                        (each image transposed)
+//! patches[(n, oy, ox), (i, j, ci)] = x_hwc[n, oy·s − p + i, ox·s − p + j, ci]  (0 outside)
+//! Z[(n, oy, ox), oc]           = Σ_(i,j,ci) patches[·, (i, j, ci)] · Wᵀ[(i, j, ci), oc]
+//! Wᵀ[(i, j, ci), oc]           = W[oc, (ci, i, j)]                  (rearranged once per call)
+//! ```
+//!
+//! The rows (output positions of several images) fill 6-row tiles almost exactly and the
+//! columns (output channels) are whole 16-column panels when `oc` is a multiple of 16. In HWC
+//! a patch row is `kh` contiguous runs of `kw·c` values, so building it is a few copies.
+//! The 2 × 2 pooling is then a maximum over rows of `Z`, all channels at once, and bias and
+//! ReLU are applied to the pooled values (they commute with the maximum, see
+//! [`crate::ops::conv_pool`]), written in CHW as the layers after expect.
+
+use crate::ops::fast_math::with_best_simd;
+use crate::ops::gemm::{Output, Stored, gemm};
+use crate::ops::im2col::Geometry;
+use rayon::prelude::*;
+
+/// Images whose output positions are stacked into the rows of one product.
+pub const IMAGES_TOGETHER: usize = 4;
+
+/// `Wᵀ` in the patch order of channels-last: `weight: [oc, (ci, i, j)]` (the layers' layout)
+/// becomes `[(i, j, ci), oc]`.
+pub fn channels_last_weight(weight: &[f32], g: &Geometry, out_channels: usize) -> Vec<f32> {
+    let (c, kh, kw, o) = (g.channels, g.kernel_h, g.kernel_w, out_channels);
+    let k = g.patch_len();
+    let mut wt = vec![0.0; k * o];
+    for (oc, filter) in weight.chunks_exact(k).enumerate() {
+        for ci in 0..c {
+            for i in 0..kh {
+                for j in 0..kw {
+                    wt[((i * kw + j) * c + ci) * o + oc] = filter[(ci * kh + i) * kw + j];
+                }
+            }
+        }
+    }
+    wt
+}
+
+/// `x: [c, h·w]` → `hwc: [h·w, c]`.
+#[inline(always)]
+fn to_channels_last(x: &[f32], c: usize, hwc: &mut [f32]) {
+    let hw = x.len() / c;
+    for (ci, plane) in x.chunks_exact(hw).enumerate() {
+        for (at, &v) in plane.iter().enumerate() {
+            hwc[at * c + ci] = v;
+        }
+    }
+}
+
+/// The patch rows of one channels-last image: `patches: [oh·ow, kh·kw·c]`, in the order
+/// `(i, j, ci)` (every entry written, 0 in the padding).
+#[inline(always)]
+fn patch_rows(hwc: &[f32], g: &Geometry, patches: &mut [f32]) {
+    let (c, kw, s, p) = (g.channels, g.kernel_w, g.stride, g.padding);
+    let (h, w, ow) = (g.height, g.width, g.out_w());
+    let run = kw * c;
+    for (at, row) in patches.chunks_exact_mut(g.patch_len()).enumerate() {
+        let (oy, ox) = (at / ow, at % ow);
+        for (i, part) in row.chunks_exact_mut(run).enumerate() {
+            let y = (oy * s + i).checked_sub(p).filter(|&y| y < h);
+            let Some(y) = y else {
+                part.fill(0.0);
+                continue;
+            };
+            let x0 = (ox * s).wrapping_sub(p);
+            if ox * s >= p && x0 + kw <= w {
+                part.copy_from_slice(&hwc[(y * w + x0) * c..][..run]);
+                continue;
+            }
+            for (j, cell) in part.chunks_exact_mut(c).enumerate() {
+                match (ox * s + j).checked_sub(p).filter(|&x| x < w) {
+                    Some(x) => cell.copy_from_slice(&hwc[(y * w + x) * c..][..c]),
+                    None => cell.fill(0.0),
+                }
+            }
+        }
+    }
+}
+
+/// `y_n[oc, (py, px)] = relu(max over the window of z[(oy, ox), oc] + b[oc])` for one image:
+/// `z: [oh·ow, oc]` (channels-last), `y_n: [oc, poh·pow]` (channels-first); `best` is a
+/// scratch row of `oc` values.
+#[inline(always)]
+fn pool_bias_relu(z: &[f32], pool: &Geometry, bias: &[f32], best: &mut [f32], y_n: &mut [f32]) {
+    let o = bias.len();
+    let (w, s, pooled) = (pool.width, pool.stride, pool.out_len());
+    for (at, (py, px)) in (0..pool.out_h())
+        .flat_map(|py| (0..pool.out_w()).map(move |px| (py, px)))
+        .enumerate()
+    {
+        let origin = py * s * w + px * s;
+        best.copy_from_slice(&z[origin * o..][..o]);
+        for i in 0..pool.kernel_h {
+            for j in 0..pool.kernel_w {
+                let row = &z[(origin + i * w + j) * o..][..o];
+                best.iter_mut().zip(row).for_each(|(m, &v)| *m = m.max(v));
+            }
+        }
+        for (oc, (&m, &b)) in best.iter().zip(bias).enumerate() {
+            y_n[oc * pooled + at] = (m + b).max(0.0);
+        }
+    }
+}
+
+/// `y = max_pool(relu(conv(x)))` over `n` CHW images by channels-last implicit products, with
+/// the arguments and output of [`crate::ops::conv_pool::conv2d_relu_max_pool_infer`] (whose
+/// asserts have checked them).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn conv2d_relu_max_pool_channels_last(
+    x: &[f32],
+    g: &Geometry,
+    weight: &[f32],
+    bias: &[f32],
+    out_channels: usize,
+    pool: &Geometry,
+    y: &mut [f32],
+) {
+    let (k, p, o, c) = (g.patch_len(), g.out_len(), out_channels, g.channels);
+    let pooled = pool.out_len();
+    let wt = channels_last_weight(weight, g, o);
+    let images = IMAGES_TOGETHER;
+    x.par_chunks(images * g.image_len())
+        .zip(y.par_chunks_mut(images * o * pooled))
+        .for_each_init(
+            || {
+                (
+                    vec![0.0; g.image_len()],
+                    vec![0.0; images * p * k],
+                    vec![0.0; images * p * o],
+                    vec![0.0; o],
+                )
+            },
+            |(hwc, patches, z, best), (x_chunk, y_chunk)| {
+                let count = x_chunk.len() / g.image_len();
+                let rows = count * p;
+                with_best_simd(
+                    #[inline(always)]
+                    || {
+                        for (x_n, patches_n) in x_chunk
+                            .chunks_exact(g.image_len())
+                            .zip(patches.chunks_exact_mut(p * k))
+                        {
+                            to_channels_last(x_n, c, hwc);
+                            patch_rows(hwc, g, patches_n);
+                        }
+                    },
+                );
+                gemm(
+                    rows,
+                    o,
+                    k,
+                    &patches[..rows * k],
+                    Stored::AsIs,
+                    &wt,
+                    Stored::AsIs,
+                    &mut z[..rows * o],
+                    Output::Overwrite,
+                );
+                with_best_simd(
+                    #[inline(always)]
+                    || {
+                        for (z_n, y_n) in z[..rows * o]
+                            .chunks_exact(p * o)
+                            .zip(y_chunk.chunks_exact_mut(o * pooled))
+                        {
+                            pool_bias_relu(z_n, pool, bias, best, y_n);
+                        }
+                    },
+                );
+            },
+        );
+}
