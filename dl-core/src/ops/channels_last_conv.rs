@@ -62,6 +62,41 @@ fn to_channels_last(x: &[f32], c: usize, hwc: &mut [f32]) {
     to_channels_last_from(x, c, 0, hwc);
 }
 
+/// The transpose of 8 rows of 8 values in registers: unpack pairs of rows, shuffle pairs of
+/// pairs, swap the 128-bit halves.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn transpose_8x8(r: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m256; 8] {
+    use std::arch::x86_64::*;
+    // t[2i], t[2i + 1]: rows 2i and 2i + 1 interleaved (low and high pairs of each half).
+    let t: [__m256; 8] = std::array::from_fn(|i| {
+        let (a, b) = (r[i / 2 * 2], r[i / 2 * 2 + 1]);
+        if i % 2 == 0 {
+            _mm256_unpacklo_ps(a, b)
+        } else {
+            _mm256_unpackhi_ps(a, b)
+        }
+    });
+    // s[q]: columns q and q + 4 of rows 0 … 3 (q < 4) or of rows 4 … 7 (q ≥ 4).
+    let s: [__m256; 8] = std::array::from_fn(|q| {
+        let base = q / 4 * 4;
+        let (lo, hi) = (t[base + (q % 4) / 2], t[base + (q % 4) / 2 + 2]);
+        if q % 2 == 0 {
+            _mm256_shuffle_ps::<0x44>(lo, hi)
+        } else {
+            _mm256_shuffle_ps::<0xEE>(lo, hi)
+        }
+    });
+    std::array::from_fn(|j| {
+        let (top, bottom) = (s[j % 4], s[j % 4 + 4]);
+        if j < 4 {
+            _mm256_permute2f128_ps::<0x20>(top, bottom)
+        } else {
+            _mm256_permute2f128_ps::<0x31>(top, bottom)
+        }
+    })
+}
+
 /// [`to_channels_last`] one value at a time, for the positions from `first` on.
 #[inline(always)]
 fn to_channels_last_from(x: &[f32], c: usize, first: usize, hwc: &mut [f32]) {
@@ -74,8 +109,7 @@ fn to_channels_last_from(x: &[f32], c: usize, first: usize, hwc: &mut [f32]) {
 }
 
 /// [`to_channels_last`] for `c` a multiple of 8: blocks of 8 channels × 8 positions through
-/// an 8 × 8 transpose in registers (unpack pairs of rows, shuffle pairs of pairs, swap the
-/// 128-bit halves), the last `h·w mod 8` positions one value at a time.
+/// [`transpose_8x8`], the last `h·w mod 8` positions one value at a time.
 ///
 /// # Safety
 /// The CPU must have AVX2; `c` divides `x.len()` and is a multiple of 8, `hwc.len() ≥ x.len()`.
@@ -92,31 +126,8 @@ unsafe fn to_channels_last_avx2(x: &[f32], c: usize, hwc: &mut [f32]) {
             unsafe {
                 let r: [__m256; 8] =
                     std::array::from_fn(|i| _mm256_loadu_ps(x.as_ptr().add((c0 + i) * hw + a0)));
-                let t: [__m256; 8] = std::array::from_fn(|i| {
-                    let (a, b) = (r[i / 2 * 2], r[i / 2 * 2 + 1]);
-                    if i % 2 == 0 {
-                        _mm256_unpacklo_ps(a, b)
-                    } else {
-                        _mm256_unpackhi_ps(a, b)
-                    }
-                });
-                // s[q]: columns q and q + 4 of rows 0 … 3 (q < 4) or 4 … 7 (q ≥ 4).
-                let s: [__m256; 8] = std::array::from_fn(|q| {
-                    let base = q / 4 * 4;
-                    let (lo, hi) = (t[base + (q % 4) / 2], t[base + (q % 4) / 2 + 2]);
-                    if q % 2 == 0 {
-                        _mm256_shuffle_ps::<0x44>(lo, hi)
-                    } else {
-                        _mm256_shuffle_ps::<0xEE>(lo, hi)
-                    }
-                });
-                for j in 0..8 {
-                    let (top, bottom) = (s[j % 4], s[j % 4 + 4]);
-                    let column = if j < 4 {
-                        _mm256_permute2f128_ps::<0x20>(top, bottom)
-                    } else {
-                        _mm256_permute2f128_ps::<0x31>(top, bottom)
-                    };
+                let columns = transpose_8x8(r);
+                for (j, &column) in columns.iter().enumerate() {
                     _mm256_storeu_ps(hwc.as_mut_ptr().add((a0 + j) * c + c0), column);
                 }
             }
@@ -149,6 +160,88 @@ fn patch_rows(hwc: &[f32], g: &Geometry, patches: &mut [f32]) {
                 match (ox * s + j).checked_sub(p).filter(|&x| x < w) {
                     Some(x) => cell.copy_from_slice(&hwc[(y * w + x) * c..][..c]),
                     None => cell.fill(0.0),
+                }
+            }
+        }
+    }
+}
+
+/// Whether the patch rows are packed straight from the channels-last images into the blocked
+/// product's 6-row blocks ([`pack_patch_blocks`]): on its CPUs (AVX2 + FMA, no AVX-512), for
+/// windows inside the image (stride 1, no padding) whose runs `kw·c` are whole vectors of 8.
+fn packs_straight(g: &Geometry) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if super::blocked_gemm::suits_this_cpu() {
+        return g.stride == 1 && g.padding == 0 && (g.kernel_w * g.channels) % 8 == 0;
+    }
+    let _ = g;
+    false
+}
+
+/// Values of the register tile's rows and columns (the blocked product's layout).
+const TILE_ROWS: usize = 6;
+const TILE_COLS: usize = 16;
+
+/// `Wᵀ` (`[k, o]`) in the blocked product's panels of 16 columns, the last one padded with
+/// zeros: `panel j = Wᵀ[p, 16j … 16j+15]` for `p = 0 … k−1`.
+fn weight_panels(wt: &[f32], k: usize, o: usize) -> Vec<f32> {
+    let mut panels = vec![0.0; o.div_ceil(TILE_COLS) * TILE_COLS * k];
+    for (j, panel) in panels.chunks_exact_mut(TILE_COLS * k).enumerate() {
+        let (first, cols) = (j * TILE_COLS, TILE_COLS.min(o - j * TILE_COLS));
+        for (p, row) in panel.chunks_exact_mut(TILE_COLS).enumerate() {
+            row[..cols].copy_from_slice(&wt[p * o + first..][..cols]);
+        }
+    }
+    panels
+}
+
+/// The length of the packed blocks for `rows` patch rows of `k` values, with the 2 values the
+/// last overlapping store writes past them.
+fn blocks_len(rows: usize, k: usize) -> usize {
+    rows.div_ceil(TILE_ROWS) * TILE_ROWS * k + 2
+}
+
+/// The patch rows of `rows` output positions of channels-last images (`hwc`: the images one
+/// after the other) straight into 6-row blocks: `block b = patches[6b … 6b+5, q]` for
+/// `q = 0 … k−1`, rows past the last repeating it (their sums are never stored). Each of the
+/// `kh` runs of a row is read 8 values at a time from its 6 rows and turned by
+/// [`transpose_8x8`] (two rows of zeros) into 8 columns of 6, stored 8 wide: each store's 2
+/// extra values are overwritten by the next.
+///
+/// # Safety
+/// The CPU has AVX2; [`packs_straight`] holds for `g`; `hwc` holds the images of the `rows`
+/// positions; `blocks` is [`blocks_len`] long.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn pack_patch_blocks(hwc: &[f32], g: &Geometry, rows: usize, blocks: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let (c, w, run) = (g.channels, g.width, g.kernel_w * g.channels);
+    let (k, p, ow, image) = (g.patch_len(), g.out_len(), g.out_w(), g.image_len());
+    debug_assert!(blocks.len() >= blocks_len(rows, k) && hwc.len() >= rows.div_ceil(p) * image);
+    let origin = |row: usize| {
+        let (n, at) = (row.min(rows - 1) / p, row.min(rows - 1) % p);
+        n * image + ((at / ow) * w + at % ow) * c
+    };
+    let base = blocks.as_mut_ptr();
+    for b in 0..rows.div_ceil(TILE_ROWS) {
+        let origins: [usize; TILE_ROWS] = std::array::from_fn(|r| origin(b * TILE_ROWS + r));
+        for i in 0..g.kernel_h {
+            for q0 in (0..run).step_by(8) {
+                let at = i * w * c + q0;
+                // SAFETY: each row's run `i` lies inside its image (no padding, stride 1), and
+                // `q0 + 8 ≤ run`; the stores stay inside `blocks` (its 2 values of slack).
+                unsafe {
+                    let r: [__m256; 8] = std::array::from_fn(|r| {
+                        if r < TILE_ROWS {
+                            _mm256_loadu_ps(hwc.as_ptr().add(origins[r] + at))
+                        } else {
+                            _mm256_setzero_ps()
+                        }
+                    });
+                    let to = base.add((b * k + i * run + q0) * TILE_ROWS);
+                    for (j, &column) in transpose_8x8(r).iter().enumerate() {
+                        _mm256_storeu_ps(to.add(j * TILE_ROWS), column);
+                    }
                 }
             }
         }
@@ -196,14 +289,25 @@ pub(crate) fn conv2d_relu_max_pool_channels_last(
     let (k, p, o, c) = (g.patch_len(), g.out_len(), out_channels, g.channels);
     let pooled = pool.out_len();
     let wt = channels_last_weight(weight, g, o);
+    let straight = packs_straight(g);
+    let panels = if straight {
+        weight_panels(&wt, k, o)
+    } else {
+        Vec::new()
+    };
     let images = IMAGES_TOGETHER;
     x.par_chunks(images * g.image_len())
         .zip(y.par_chunks_mut(images * o * pooled))
         .for_each_init(
             || {
+                let (hwc_len, patches_len) = if straight {
+                    (images * g.image_len(), blocks_len(images * p, k))
+                } else {
+                    (g.image_len(), images * p * k)
+                };
                 (
-                    vec![0.0; g.image_len()],
-                    vec![0.0; images * p * k],
+                    vec![0.0; hwc_len],
+                    vec![0.0; patches_len],
                     vec![0.0; images * p * o],
                     vec![0.0; o],
                 )
@@ -211,29 +315,57 @@ pub(crate) fn conv2d_relu_max_pool_channels_last(
             |(hwc, patches, z, best), (x_chunk, y_chunk)| {
                 let count = x_chunk.len() / g.image_len();
                 let rows = count * p;
-                with_best_simd(
-                    #[inline(always)]
-                    || {
-                        for (x_n, patches_n) in x_chunk
-                            .chunks_exact(g.image_len())
-                            .zip(patches.chunks_exact_mut(p * k))
-                        {
-                            to_channels_last(x_n, c, hwc);
-                            patch_rows(hwc, g, patches_n);
-                        }
-                    },
-                );
-                gemm(
-                    rows,
-                    o,
-                    k,
-                    &patches[..rows * k],
-                    Stored::AsIs,
-                    &wt,
-                    Stored::AsIs,
-                    &mut z[..rows * o],
-                    Output::Overwrite,
-                );
+                #[cfg(target_arch = "x86_64")]
+                if straight {
+                    for (x_n, hwc_n) in x_chunk
+                        .chunks_exact(g.image_len())
+                        .zip(hwc.chunks_exact_mut(g.image_len()))
+                    {
+                        to_channels_last(x_n, c, hwc_n);
+                    }
+                    let c_out = super::blocked_gemm::StridedMut {
+                        ptr: z.as_mut_ptr(),
+                        row_step: o,
+                    };
+                    // SAFETY: `packs_straight` checked the CPU and the geometry; `hwc` holds
+                    // the chunk's images and `patches` is `blocks_len` long; the blocks and
+                    // panels are packed over the whole depth, and `z` holds `rows × o`.
+                    unsafe {
+                        pack_patch_blocks(hwc, g, rows, patches);
+                        super::blocked_gemm::multiply_packed(
+                            (rows, o, k),
+                            patches,
+                            &panels,
+                            c_out,
+                            false,
+                        );
+                    }
+                }
+                if !straight {
+                    with_best_simd(
+                        #[inline(always)]
+                        || {
+                            for (x_n, patches_n) in x_chunk
+                                .chunks_exact(g.image_len())
+                                .zip(patches.chunks_exact_mut(p * k))
+                            {
+                                to_channels_last(x_n, c, hwc);
+                                patch_rows(hwc, g, patches_n);
+                            }
+                        },
+                    );
+                    gemm(
+                        rows,
+                        o,
+                        k,
+                        &patches[..rows * k],
+                        Stored::AsIs,
+                        &wt,
+                        Stored::AsIs,
+                        &mut z[..rows * o],
+                        Output::Overwrite,
+                    );
+                }
                 with_best_simd(
                     #[inline(always)]
                     || {

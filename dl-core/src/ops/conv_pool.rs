@@ -160,7 +160,8 @@ mod tests {
         // (channels, out channels, h, w, kernel, stride, padding, pool window, pool stride):
         // small patches (register kernel) and large ones (GEMM), odd sizes that leave a row
         // and a column out of the pooling, channel counts not a multiple of 8, overlapping
-        // and non-square-stride windows.
+        // and non-square-stride windows; for the channels-last product, patch runs a multiple
+        // of 8 (packed straight from the images) or not, output channels not a multiple of 16.
         let cases = [
             (1, 5, 9, 11, 3, 1, 0, 2, 2),
             (1, 32, 28, 28, 3, 1, 0, 2, 2),
@@ -171,6 +172,8 @@ mod tests {
             (32, 64, 13, 13, 3, 1, 0, 2, 2),
             (7, 19, 9, 8, 3, 1, 0, 2, 2),
             (5, 17, 10, 11, 3, 2, 2, 2, 2),
+            (8, 21, 9, 10, 3, 1, 0, 2, 2),
+            (16, 5, 7, 7, 2, 1, 0, 2, 2),
         ];
         for (c, o, h, w, kk, s, pad, pk, ps) in cases {
             let g = Geometry {
