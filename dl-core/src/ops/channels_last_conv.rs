@@ -46,20 +46,41 @@ pub fn channels_last_weight(weight: &[f32], g: &Geometry, out_channels: usize) -
     wt
 }
 
-/// `x: [c, h·w]` → `hwc: [h·w, c]`: in 8 × 8 register transposes when the CPU has AVX2 and
-/// `c` is a multiple of 8 (one value at a time, this pass cost 6 % of `cnn_infer`), else one
-/// value at a time.
+/// `x: [c, h·w]` → `hwc: [h·w, c]` (any matrix transpose: `[rows, cols]` → `[cols, rows]`): in
+/// 8 × 8 register transposes when the CPU has AVX2 (one value at a time, this pass cost 6 % of
+/// `cnn_infer`), the edges that do not fill 8 × 8 one value at a time.
 fn to_channels_last(x: &[f32], c: usize, hwc: &mut [f32]) {
     assert!(
-        x.len() % c == 0 && hwc.len() >= x.len(),
+        x.len().is_multiple_of(c) && hwc.len() >= x.len(),
         "to_channels_last: lengths"
     );
     #[cfg(target_arch = "x86_64")]
-    if c % 8 == 0 && std::arch::is_x86_feature_detected!("avx2") {
+    if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2; the lengths are checked above.
-        return unsafe { to_channels_last_avx2(x, c, hwc) };
+        unsafe { to_channels_last_avx2(x, c, hwc) };
+        let whole = (c / 8 * 8, x.len() / c / 8 * 8);
+        to_channels_last_edges(x, c, whole, hwc);
+        return;
     }
-    to_channels_last_from(x, c, 0, hwc);
+    to_channels_last_edges(x, c, (0, 0), hwc);
+}
+
+/// [`to_channels_last`] one value at a time, for every value outside the first
+/// `whole_c` channels × `whole_hw` positions.
+#[inline(always)]
+fn to_channels_last_edges(
+    x: &[f32],
+    c: usize,
+    (whole_c, whole_hw): (usize, usize),
+    hwc: &mut [f32],
+) {
+    let hw = x.len() / c;
+    for (ci, plane) in x.chunks_exact(hw).enumerate() {
+        let first = if ci < whole_c { whole_hw } else { 0 };
+        for (at, &v) in plane.iter().enumerate().skip(first) {
+            hwc[at * c + ci] = v;
+        }
+    }
 }
 
 /// The transpose of 8 rows of 8 values in registers: unpack pairs of rows, shuffle pairs of
@@ -97,43 +118,29 @@ fn transpose_8x8(r: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m25
     })
 }
 
-/// [`to_channels_last`] one value at a time, for the positions from `first` on.
-#[inline(always)]
-fn to_channels_last_from(x: &[f32], c: usize, first: usize, hwc: &mut [f32]) {
-    let hw = x.len() / c;
-    for (ci, plane) in x.chunks_exact(hw).enumerate() {
-        for (at, &v) in plane.iter().enumerate().skip(first) {
-            hwc[at * c + ci] = v;
-        }
-    }
-}
-
-/// [`to_channels_last`] for `c` a multiple of 8: blocks of 8 channels × 8 positions through
-/// [`transpose_8x8`], the last `h·w mod 8` positions one value at a time.
+/// [`to_channels_last`] for the first `⌊c/8⌋·8` channels × `⌊h·w/8⌋·8` positions: blocks of
+/// 8 × 8 through [`transpose_8x8`].
 ///
 /// # Safety
-/// The CPU must have AVX2; `c` divides `x.len()` and is a multiple of 8, `hwc.len() ≥ x.len()`.
+/// The CPU must have AVX2; `c` divides `x.len()`, `hwc.len() ≥ x.len()`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn to_channels_last_avx2(x: &[f32], c: usize, hwc: &mut [f32]) {
     use std::arch::x86_64::*;
     let hw = x.len() / c;
-    let whole = hw / 8 * 8;
-    for c0 in (0..c).step_by(8) {
-        for a0 in (0..whole).step_by(8) {
+    for c0 in (0..c / 8 * 8).step_by(8) {
+        for a0 in (0..hw / 8 * 8).step_by(8) {
             // SAFETY: rows c0 … c0+7 of `x` hold positions a0 … a0+7; the stores land in
             // rows a0 … a0+7 of `hwc`, columns c0 … c0+7.
             unsafe {
                 let r: [__m256; 8] =
                     std::array::from_fn(|i| _mm256_loadu_ps(x.as_ptr().add((c0 + i) * hw + a0)));
-                let columns = transpose_8x8(r);
-                for (j, &column) in columns.iter().enumerate() {
+                for (j, &column) in transpose_8x8(r).iter().enumerate() {
                     _mm256_storeu_ps(hwc.as_mut_ptr().add((a0 + j) * c + c0), column);
                 }
             }
         }
     }
-    to_channels_last_from(x, c, whole, hwc);
 }
 
 /// The patch rows of one channels-last image: `patches: [oh·ow, kh·kw·c]`, in the order
@@ -172,7 +179,7 @@ fn patch_rows(hwc: &[f32], g: &Geometry, patches: &mut [f32]) {
 fn packs_straight(g: &Geometry) -> bool {
     #[cfg(target_arch = "x86_64")]
     if super::blocked_gemm::suits_this_cpu() {
-        return g.stride == 1 && g.padding == 0 && (g.kernel_w * g.channels) % 8 == 0;
+        return g.stride == 1 && g.padding == 0 && (g.kernel_w * g.channels).is_multiple_of(8);
     }
     let _ = g;
     false
@@ -249,16 +256,14 @@ unsafe fn pack_patch_blocks(hwc: &[f32], g: &Geometry, rows: usize, blocks: &mut
 }
 
 /// `y_n[oc, (py, px)] = relu(max over the window of z[(oy, ox), oc] + b[oc])` for one image:
-/// `z: [oh·ow, oc]` (channels-last), `y_n: [oc, poh·pow]` (channels-first); `best` is a
-/// scratch row of `oc` values.
+/// `z: [oh·ow, oc]` (channels-last), `y_n: [oc, poh·pow]` (channels-first), through `pooled`,
+/// a scratch `[poh·pow, oc]` (channels-last, whole rows at a time, then transposed).
 #[inline(always)]
-fn pool_bias_relu(z: &[f32], pool: &Geometry, bias: &[f32], best: &mut [f32], y_n: &mut [f32]) {
+fn pool_bias_relu(z: &[f32], pool: &Geometry, bias: &[f32], pooled: &mut [f32], y_n: &mut [f32]) {
     let o = bias.len();
-    let (w, s, pooled) = (pool.width, pool.stride, pool.out_len());
-    for (at, (py, px)) in (0..pool.out_h())
-        .flat_map(|py| (0..pool.out_w()).map(move |px| (py, px)))
-        .enumerate()
-    {
+    let (w, s) = (pool.width, pool.stride);
+    let positions = (0..pool.out_h()).flat_map(|py| (0..pool.out_w()).map(move |px| (py, px)));
+    for (best, (py, px)) in pooled.chunks_exact_mut(o).zip(positions) {
         let origin = py * s * w + px * s;
         best.copy_from_slice(&z[origin * o..][..o]);
         for i in 0..pool.kernel_h {
@@ -267,10 +272,11 @@ fn pool_bias_relu(z: &[f32], pool: &Geometry, bias: &[f32], best: &mut [f32], y_
                 best.iter_mut().zip(row).for_each(|(m, &v)| *m = m.max(v));
             }
         }
-        for (oc, (&m, &b)) in best.iter().zip(bias).enumerate() {
-            y_n[oc * pooled + at] = (m + b).max(0.0);
-        }
+        best.iter_mut()
+            .zip(bias)
+            .for_each(|(m, &b)| *m = (*m + b).max(0.0));
     }
+    to_channels_last(&pooled[..pool.out_len() * o], pool.out_len(), y_n);
 }
 
 /// `y = max_pool(relu(conv(x)))` over `n` CHW images by channels-last implicit products, with
@@ -309,7 +315,7 @@ pub(crate) fn conv2d_relu_max_pool_channels_last(
                     vec![0.0; hwc_len],
                     vec![0.0; patches_len],
                     vec![0.0; images * p * o],
-                    vec![0.0; o],
+                    vec![0.0; pooled * o],
                 )
             },
             |(hwc, patches, z, best), (x_chunk, y_chunk)| {
@@ -387,9 +393,18 @@ mod tests {
 
     #[test]
     fn to_channels_last_transposes_every_shape() {
-        // Channels a multiple of 8 (register transposes) and not; positions with and without
-        // a remainder of 8.
-        for (c, hw) in [(8, 8), (8, 13), (16, 5), (32, 169), (7, 9), (3, 1)] {
+        // Whole 8 × 8 blocks (register transposes) with and without edges of channels and of
+        // positions, and edges only.
+        for (c, hw) in [
+            (8, 8),
+            (8, 13),
+            (16, 5),
+            (32, 169),
+            (7, 9),
+            (3, 1),
+            (12, 21),
+            (25, 64),
+        ] {
             let x: Vec<f32> = (0..c * hw).map(|i| i as f32).collect();
             let mut got = vec![f32::NAN; c * hw];
             to_channels_last(&x, c, &mut got);
