@@ -15,7 +15,10 @@
 //!
 //! The rows (output positions of several images) fill 6-row tiles almost exactly and the
 //! columns (output channels) are whole 16-column panels when `oc` is a multiple of 16. In HWC
-//! a patch row is `kh` contiguous runs of `kw·c` values, so building it is a few copies.
+//! a patch row is `kh` contiguous runs of `kw·c` values, so building it is a few copies; on
+//! the CPUs of the blocked product (AVX2 + FMA, no AVX-512) the rows are packed straight into
+//! its 6-row blocks and `Wᵀ` into its 16-column panels once per call, so nothing is repacked
+//! per image or per chunk.
 //! The 2 × 2 pooling is then a maximum over rows of `Z`, all channels at once, and bias and
 //! ReLU are applied to the pooled values (they commute with the maximum, see
 //! [`crate::ops::conv_pool`]), written in CHW as the layers after expect.
@@ -318,7 +321,7 @@ pub(crate) fn conv2d_relu_max_pool_channels_last(
                     vec![0.0; pooled * o],
                 )
             },
-            |(hwc, patches, z, best), (x_chunk, y_chunk)| {
+            |(hwc, patches, z, pooled_rows), (x_chunk, y_chunk)| {
                 let count = x_chunk.len() / g.image_len();
                 let rows = count * p;
                 #[cfg(target_arch = "x86_64")]
@@ -379,7 +382,7 @@ pub(crate) fn conv2d_relu_max_pool_channels_last(
                             .chunks_exact(p * o)
                             .zip(y_chunk.chunks_exact_mut(o * pooled))
                         {
-                            pool_bias_relu(z_n, pool, bias, best, y_n);
+                            pool_bias_relu(z_n, pool, bias, pooled_rows, y_n);
                         }
                     },
                 );
