@@ -13,10 +13,10 @@
 //! so the bias and the ReLU are applied to the pooled values only (a quarter of them for
 //! 2 × 2 windows), and `z_n` is a per-thread scratch buffer the size of one image's output.
 
+use crate::ops::channels_last_conv::conv2d_relu_max_pool_channels_last;
 use crate::ops::conv::{SMALL_PATCH, small_patch_forward};
 use crate::ops::direct_conv::{FILTERS_TOGETHER, direct_conv_applies, direct_conv_planes};
 use crate::ops::fast_math::with_best_simd;
-use crate::ops::gemm::{Output, Stored, gemm};
 use crate::ops::im2col::{Geometry, im2col};
 use crate::ops::pool::max_pool_plane;
 use rayon::prelude::*;
@@ -57,6 +57,10 @@ pub fn conv2d_relu_max_pool_infer(
         n * o * pooled,
         "conv2d_relu_max_pool_infer: output [{n}, {o}, {pooled}]"
     );
+    // A large patch: one channels-last product per chunk of images (`ops::channels_last_conv`).
+    if k > SMALL_PATCH {
+        return conv2d_relu_max_pool_channels_last(x, g, weight, bias, o, pool, y);
+    }
     let no_bias = vec![0.0; o];
     // A small patch without stride or padding is convolved straight from the image, one
     // few output planes at a time, each pooled while it is in L1 (see `ops::direct_conv`).
@@ -100,21 +104,7 @@ pub fn conv2d_relu_max_pool_infer(
                     );
                 }
                 im2col(x_n, g, cols);
-                if k <= SMALL_PATCH {
-                    small_patch_forward(weight, &no_bias, cols, k, p, false, z);
-                } else {
-                    gemm(
-                        o,
-                        p,
-                        k,
-                        weight,
-                        Stored::AsIs,
-                        cols,
-                        Stored::AsIs,
-                        z,
-                        Output::Overwrite,
-                    );
-                }
+                small_patch_forward(weight, &no_bias, cols, k, p, false, z);
                 with_best_simd(
                     #[inline(always)]
                     || {
@@ -170,7 +160,8 @@ mod tests {
         // (channels, out channels, h, w, kernel, stride, padding, pool window, pool stride):
         // small patches (register kernel) and large ones (GEMM), odd sizes that leave a row
         // and a column out of the pooling, channel counts not a multiple of 8, overlapping
-        // and non-square-stride windows.
+        // and non-square-stride windows; for the channels-last product, patch runs a multiple
+        // of 8 (packed straight from the images) or not, output channels not a multiple of 16.
         let cases = [
             (1, 5, 9, 11, 3, 1, 0, 2, 2),
             (1, 32, 28, 28, 3, 1, 0, 2, 2),
@@ -178,6 +169,13 @@ mod tests {
             (5, 6, 12, 13, 3, 2, 1, 3, 2),
             (2, 9, 8, 7, 2, 1, 0, 2, 1),
             (6, 3, 11, 11, 5, 1, 2, 3, 3),
+            (32, 64, 13, 13, 3, 1, 0, 2, 2),
+            (7, 19, 9, 8, 3, 1, 0, 2, 2),
+            (5, 17, 10, 11, 3, 2, 2, 2, 2),
+            (8, 21, 9, 10, 3, 1, 0, 2, 2),
+            (16, 5, 7, 7, 2, 1, 0, 2, 2),
+            (1, 64, 9, 11, 3, 1, 0, 2, 2),
+            (1, 32, 8, 7, 4, 1, 0, 3, 2),
         ];
         for (c, o, h, w, kk, s, pad, pk, ps) in cases {
             let g = Geometry {
@@ -198,18 +196,25 @@ mod tests {
                 stride: ps,
                 padding: 0,
             };
-            let n = 3;
-            let mut draw =
-                |len: usize| -> Vec<f32> { (0..len).map(|_| r.uniform_range(-1.0, 1.0)).collect() };
-            let (x, wt, b) = (draw(n * g.image_len()), draw(o * g.patch_len()), draw(o));
-            let want = unfused(&x, &g, n, &wt, &b, o, &pool);
-            let mut got = vec![f32::NAN; want.len()];
-            conv2d_relu_max_pool_infer(&x, &g, n, &wt, &b, o, &pool, &mut got);
-            for (i, (a, e)) in got.iter().zip(&want).enumerate() {
-                assert!(
-                    (a - e).abs() <= 1e-5 * (1.0 + e.abs()),
-                    "{g:?} {pool:?}: output {i}: {a} vs {e}"
-                );
+            // Images not a multiple of the channels-last chunk, on 1 and 2 threads.
+            for (n, threads) in [(3, 1), (9, 1), (9, 2), (1, 2)] {
+                let mut draw = |len: usize| -> Vec<f32> {
+                    (0..len).map(|_| r.uniform_range(-1.0, 1.0)).collect()
+                };
+                let (x, wt, b) = (draw(n * g.image_len()), draw(o * g.patch_len()), draw(o));
+                let want = unfused(&x, &g, n, &wt, &b, o, &pool);
+                let mut got = vec![f32::NAN; want.len()];
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .expect("pool")
+                    .install(|| conv2d_relu_max_pool_infer(&x, &g, n, &wt, &b, o, &pool, &mut got));
+                for (i, (a, e)) in got.iter().zip(&want).enumerate() {
+                    assert!(
+                        (a - e).abs() <= 1e-5 * (1.0 + e.abs()),
+                        "{g:?} {pool:?} n {n}, {threads} threads: output {i}: {a} vs {e}"
+                    );
+                }
             }
         }
     }
