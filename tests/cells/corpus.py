@@ -4,6 +4,7 @@ Each case runs in a fresh kernel, its cells in order. A cell's expectations:
 
 - `result`: the `text/plain` of its `execute_result`, exactly;
 - `stdout` / `stderr`: text the stream must contain (`stdout_exact` for the whole stream);
+  `stderr_lacks`: text stderr must not contain;
 - `error`: text the error must contain (its evalue and traceback, or for a kernel that sends
   none, its streams), and the cell must fail;
 - `displays`: the MIME types of the `display_data` messages, in order, interleaved with the
@@ -33,6 +34,7 @@ class Cell:
     stdout: str | None = None
     stdout_exact: str | None = None
     stderr: str | None = None
+    stderr_lacks: str | None = None
     error: str | None = None
     order: list[str] | None = None
     stdin: str | None = None
@@ -108,7 +110,7 @@ CASES: list[Case] = [
     Case("index out of bounds keeps earlier variables", [
         Cell("let keep = 7;", "let"),
         Cell("let v = vec![1, 2, 3];\nlet i = v.len() + 7;\nv[i]", "error",
-             error="index out of bounds"),
+             error="index out of bounds", stderr_lacks="stack backtrace"),
         Cell("keep", "expression", result="7"),
     ]),
     Case("an undefined name", [

@@ -60,7 +60,9 @@ def start_kernel(kernel: str) -> tuple[KernelManager, object, float]:
     """A fresh kernel in notebooks/ (where chapters run); returns it and its start-up time."""
     km = KernelManager(kernel_name=kernel)
     started = time.perf_counter()
-    km.start_kernel(cwd=str(ROOT / "notebooks"))
+    # As a reader starts it: without RUST_BACKTRACE, unless they set it themselves.
+    env = {k: v for k, v in os.environ.items() if k != "RUST_BACKTRACE"}
+    km.start_kernel(cwd=str(ROOT / "notebooks"), env=env)
     kc = km.client()
     kc.start_channels()
     kc.wait_for_ready(timeout=120)
@@ -141,6 +143,8 @@ def check(cell: Cell, seen: Seen) -> list[str]:
         problems.append(f"stdout has {stdout.count(chr(10))} lines, expected {cell.stdout_lines}")
     if cell.stderr is not None and cell.stderr not in seen.stream("stderr"):
         problems.append(f"stderr lacks {cell.stderr!r}: {seen.stream('stderr')[:200]!r}")
+    if cell.stderr_lacks is not None and cell.stderr_lacks in seen.stream("stderr"):
+        problems.append(f"stderr has {cell.stderr_lacks!r}: {seen.stream('stderr')[:200]!r}")
     if cell.stdin is not None and seen.input_requests == 0:
         problems.append("no input_request")
     if cell.order is not None:

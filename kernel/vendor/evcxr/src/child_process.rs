@@ -42,7 +42,8 @@ impl ChildProcess {
         command
             .args(user_args)
             .env(runtime::EVCXR_IS_RUNTIME_VAR, "1")
-            .env("RUST_BACKTRACE", "1")
+            // dl-kernel patch: `RUST_BACKTRACE` is the reader's (inherited), not forced to 1:
+            // a panicking cell showed a full stack backtrace of evcxr's runtime on stderr.
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
