@@ -241,6 +241,9 @@ mod tests {
             (13, 128, 33),
             (64, 128, 512),
             (32, 512, 128),
+            // More rows than one block of `A` (144): the product takes them 144 at a time.
+            (301, 37, 70),
+            (484, 288, 64),
             (3, 0, 4),
         ] {
             let a: Vec<f32> = (0..m * k).map(|_| r.uniform_range(-1.0, 1.0)).collect();
