@@ -64,7 +64,7 @@ pub fn conv2d_relu_max_pool_infer(
     let no_bias = vec![0.0; o];
     // A small patch without stride or padding is convolved straight from the image, one
     // few output planes at a time, each pooled while it is in L1 (see `ops::direct_conv`).
-    let direct = k <= SMALL_PATCH && direct_conv_applies(g);
+    let direct = direct_conv_applies(g);
     let cols_len = if direct { 0 } else { k * p };
     x.par_chunks(g.image_len())
         .zip(y.par_chunks_mut(o * pooled))

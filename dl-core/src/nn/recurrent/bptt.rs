@@ -61,6 +61,22 @@ impl CellKind {
             CellKind::Gru => 3,
         }
     }
+
+    /// Whether each step is the one product `[x_t h_{t−1} 1] · [W_ih; W_hh; b]` (the simple
+    /// RNN and the LSTM); the GRU needs `h_{t−1} W_hh` on its own.
+    fn one_product_per_step(self) -> bool {
+        self != CellKind::Gru
+    }
+
+    /// Values per row of the time-major input kept in [`RnnBuffers::x`]: `x_t` with `h_{t−1}`
+    /// and a 1 beside it when each step is one product, `x_t` alone otherwise.
+    fn input_width(self, d: usize, h: usize) -> usize {
+        if self.one_product_per_step() {
+            d + h + 1
+        } else {
+            d
+        }
+    }
 }
 
 /// Sizes of one recurrent pass: batch `n`, steps `t`, input features `d`, hidden units `h`.
@@ -79,11 +95,9 @@ pub struct RnnDims {
 /// What forward keeps for backward, time-major, reused across batches.
 #[derive(Clone, Debug, Default)]
 pub struct RnnBuffers {
-    /// GRU: the input `[t, n, d]`.
+    /// The input, time-major: `[t, n, d + h + 1]`, each step's `[x_t h_{t−1} 1]` (simple RNN,
+    /// LSTM), or `[t, n, d]` (GRU).
     pub x: Vec<f32>,
-    /// Simple RNN and LSTM: each step's input, previous state and a 1 side by side,
-    /// `[x_t h_{t−1} 1]`, `[t, n, d + h + 1]`.
-    pub xh: Vec<f32>,
     /// Gate activations per step `[t, n, g·h]` (simple RNN: unused after forward).
     pub gates: Vec<f32>,
     /// Hidden states `[t + 1, n, h]`, `h_0 = 0` first.
@@ -173,36 +187,29 @@ pub fn rnn_forward(
         b_ih.len() == gh && b_hh.len() == gh,
         "rnn_forward: biases [{gh}]"
     );
-    let stacked = kind != CellKind::Gru;
-    let width = d + h + 1;
-    if stacked {
-        // x: [n, t, d] → the x_t part of [t, n, d + h + 1] and the 1; the h_{t−1} part is
-        // filled step by step.
-        resize(&mut buf.xh, t * n * width);
-        for (b, seq) in x.chunks_exact(t * d).enumerate() {
-            for (s, step) in seq.chunks_exact(d).enumerate() {
-                let row = &mut buf.xh[(s * n + b) * width..][..width];
-                row[..d].copy_from_slice(step);
+    let width = kind.input_width(d, h);
+    // x: [n, t, d] → the x_t part of the time-major rows [t, n, width]; with one product per
+    // step, the 1 at the end now and h_{t−1} step by step.
+    resize(&mut buf.x, t * n * width);
+    for (b, seq) in x.chunks_exact(t * d).enumerate() {
+        for (s, step) in seq.chunks_exact(d).enumerate() {
+            let row = &mut buf.x[(s * n + b) * width..][..width];
+            row[..d].copy_from_slice(step);
+            if kind.one_product_per_step() {
                 row[d + h] = 1.0;
             }
         }
+    }
+    resize(&mut buf.gates, t * n * gh);
+    if kind.one_product_per_step() {
         buf.stacked.clear();
         buf.stacked.extend_from_slice(w_ih);
         buf.stacked.extend_from_slice(w_hh);
         buf.stacked
             .extend(b_ih.iter().zip(b_hh).map(|(a, b)| a + b));
         buf.w_step.pack(&buf.stacked, width, gh, Stored::AsIs);
-        resize(&mut buf.gates, t * n * gh);
     } else {
-        // x: [n, t, d] → [t, n, d]
-        resize(&mut buf.x, t * n * d);
-        for (b, seq) in x.chunks_exact(t * d).enumerate() {
-            for (s, step) in seq.chunks_exact(d).enumerate() {
-                buf.x[(s * n + b) * d..(s * n + b + 1) * d].copy_from_slice(step);
-            }
-        }
         // Input projections of every step at once: gates = X W_ih + b_ih.
-        resize(&mut buf.gates, t * n * gh);
         for row in buf.gates.chunks_exact_mut(gh) {
             row.copy_from_slice(b_ih);
         }
@@ -234,15 +241,12 @@ pub fn rnn_forward(
     for s in 0..t {
         let (h_prev, h_next) = buf.h[s * n * h..(s + 2) * n * h].split_at_mut(n * h);
         let gates = &mut buf.gates[s * n * gh..(s + 1) * n * gh];
-        // The step's rows [x_t h_{t−1} 1] (none for the GRU).
-        let rows = if stacked {
-            s * n * width..(s + 1) * n * width
-        } else {
-            0..0
-        };
-        let xh = &mut buf.xh[rows];
-        for (row, state) in xh.chunks_exact_mut(width).zip(h_prev.chunks_exact(h)) {
-            row[d..d + h].copy_from_slice(state);
+        // The step's rows [x_t h_{t−1} 1] (the GRU reads only `h_prev`).
+        let xh = &mut buf.x[s * n * width..(s + 1) * n * width];
+        if kind.one_product_per_step() {
+            for (row, state) in xh.chunks_exact_mut(width).zip(h_prev.chunks_exact(h)) {
+                row[d..d + h].copy_from_slice(state);
+            }
         }
         match kind {
             CellKind::Simple => simple_rnn::forward_step(n, xh, w_step, gates, h_next),
@@ -371,7 +375,7 @@ pub fn rnn_backward(
     };
     // Xᵀ Δ and Hᵀ Δ_h read X and H transposed: transposing them first (t·n rows) measured
     // slower than the kernel's packing here, unlike the convolution's small per-image products.
-    if kind == CellKind::Gru {
+    if !kind.one_product_per_step() {
         gemm(
             d,
             gh,
@@ -403,13 +407,13 @@ pub fn rnn_backward(
     } else {
         // All at once, Δ packed once: [X H_prev 1]ᵀ Δ = ∂L/∂[W_ih; W_hh; b], where
         // ∂L/∂b_ih = ∂L/∂b_hh = ∂L/∂b.
-        let width = d + h + 1;
+        let width = kind.input_width(d, h);
         resize(&mut buf.stacked, width * gh);
         gemm(
             width,
             gh,
             t * n,
-            &buf.xh,
+            &buf.x,
             Stored::Transposed,
             &buf.delta,
             Stored::AsIs,
