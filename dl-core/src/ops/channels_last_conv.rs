@@ -26,6 +26,8 @@
 use crate::ops::fast_math::with_best_simd;
 use crate::ops::gemm::{Output, Stored, gemm};
 use crate::ops::im2col::Geometry;
+#[cfg(target_arch = "x86_64")]
+use crate::ops::transpose::transpose_8x8;
 use rayon::prelude::*;
 
 /// Images whose output positions are stacked into the rows of one product.
@@ -84,41 +86,6 @@ fn to_channels_last_edges(
             hwc[at * c + ci] = v;
         }
     }
-}
-
-/// The transpose of 8 rows of 8 values in registers: unpack pairs of rows, shuffle pairs of
-/// pairs, swap the 128-bit halves.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn transpose_8x8(r: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m256; 8] {
-    use std::arch::x86_64::*;
-    // t[2i], t[2i + 1]: rows 2i and 2i + 1 interleaved (low and high pairs of each half).
-    let t: [__m256; 8] = std::array::from_fn(|i| {
-        let (a, b) = (r[i / 2 * 2], r[i / 2 * 2 + 1]);
-        if i % 2 == 0 {
-            _mm256_unpacklo_ps(a, b)
-        } else {
-            _mm256_unpackhi_ps(a, b)
-        }
-    });
-    // s[q]: columns q and q + 4 of rows 0 … 3 (q < 4) or of rows 4 … 7 (q ≥ 4).
-    let s: [__m256; 8] = std::array::from_fn(|q| {
-        let base = q / 4 * 4;
-        let (lo, hi) = (t[base + (q % 4) / 2], t[base + (q % 4) / 2 + 2]);
-        if q % 2 == 0 {
-            _mm256_shuffle_ps::<0x44>(lo, hi)
-        } else {
-            _mm256_shuffle_ps::<0xEE>(lo, hi)
-        }
-    });
-    std::array::from_fn(|j| {
-        let (top, bottom) = (s[j % 4], s[j % 4 + 4]);
-        if j < 4 {
-            _mm256_permute2f128_ps::<0x20>(top, bottom)
-        } else {
-            _mm256_permute2f128_ps::<0x31>(top, bottom)
-        }
-    })
 }
 
 /// [`to_channels_last`] for the first `⌊c/8⌋·8` channels × `⌊h·w/8⌋·8` positions: blocks of
