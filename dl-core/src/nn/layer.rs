@@ -99,8 +99,17 @@ pub trait Layer: Send {
     /// kernel for the pair (a convolution with ReLU followed by max pooling):
     /// `Some(next.infer(self.infer(input)))`, computed without the intermediate tensor. The
     /// default is `None`: [`Sequential`](crate::nn::Sequential) runs the two one by one.
+    /// The result may lie in memory in another order than row-major (a convolution's
+    /// channels-last output, its strides saying so): `Sequential` makes it row-major before
+    /// any layer that does not [`Layer::reads_any_layout`].
     fn infer_fused(&self, _input: &Tensor, _next: &dyn Layer) -> Option<Tensor> {
         None
+    }
+    /// Whether [`Layer::infer`] and [`Layer::infer_fused`] take an input in any memory layout
+    /// (reading it through its strides) rather than only a row-major one. The default is
+    /// `false`, so a layer written for row-major input (`input.as_slice()`) always gets one.
+    fn reads_any_layout(&self) -> bool {
+        false
     }
     /// Given `∂L/∂output`, accumulates parameter gradients and returns `∂L/∂input`.
     ///

@@ -243,6 +243,9 @@ impl Sequential {
         let mut i = 0;
         while i < self.layers.len() {
             let layer = &self.layers[i];
+            if !layer.reads_any_layout() && !x.is_standard_layout() {
+                x = std::borrow::Cow::Owned(x.as_standard_layout().into_owned());
+            }
             let fused = self
                 .layers
                 .get(i + 1)
@@ -258,7 +261,14 @@ impl Sequential {
                 }
             });
         }
-        x.into_owned()
+        // A fused layer may leave its output in another memory layout (its strides say
+        // which); the model's output is always row-major.
+        let y = x.into_owned();
+        if y.is_standard_layout() {
+            y
+        } else {
+            y.as_standard_layout().into_owned()
+        }
     }
 
     /// Runs every layer backward from `∂L/∂output`; returns `∂L/∂input`.

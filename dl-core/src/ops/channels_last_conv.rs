@@ -23,6 +23,7 @@
 //! ReLU are applied to the pooled values (they commute with the maximum, see
 //! [`crate::ops::conv_pool`]), written in CHW as the layers after expect.
 
+use crate::ops::conv_pool::Layout;
 use crate::ops::fast_math::with_best_simd;
 use crate::ops::gemm::{Output, Stored, gemm};
 use crate::ops::im2col::Geometry;
@@ -249,12 +250,14 @@ fn pool_bias_relu(z: &[f32], pool: &Geometry, bias: &[f32], pooled: &mut [f32], 
     to_channels_last(&pooled[..pool.out_len() * o], pool.out_len(), y_n);
 }
 
-/// `y = max_pool(relu(conv(x)))` over `n` CHW images by channels-last implicit products, with
-/// the arguments and output of [`crate::ops::conv_pool::conv2d_relu_max_pool_infer`] (whose
+/// `y = max_pool(relu(conv(x)))` over `n` images (CHW, or HWC for `x_layout` channels-last:
+/// then nothing is transposed) by channels-last implicit products, with the arguments and
+/// channel-first output of [`crate::ops::conv_pool::conv2d_relu_max_pool_infer`] (whose
 /// asserts have checked them).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn conv2d_relu_max_pool_channels_last(
     x: &[f32],
+    x_layout: Layout,
     g: &Geometry,
     weight: &[f32],
     bias: &[f32],
@@ -276,11 +279,17 @@ pub(crate) fn conv2d_relu_max_pool_channels_last(
         .zip(y.par_chunks_mut(images * o * pooled))
         .for_each_init(
             || {
-                let (hwc_len, patches_len) = if straight {
-                    (images * g.image_len(), blocks_len(images * p, k))
-                } else {
-                    (g.image_len(), images * p * k)
+                let hwc_images = match (x_layout, straight) {
+                    (Layout::ChannelsLast, _) => 0,
+                    (Layout::ChannelsFirst, true) => images,
+                    (Layout::ChannelsFirst, false) => 1,
                 };
+                let patches_len = if straight {
+                    blocks_len(images * p, k)
+                } else {
+                    images * p * k
+                };
+                let hwc_len = hwc_images * g.image_len();
                 (
                     vec![0.0; hwc_len],
                     vec![0.0; patches_len],
@@ -293,12 +302,17 @@ pub(crate) fn conv2d_relu_max_pool_channels_last(
                 let rows = count * p;
                 #[cfg(target_arch = "x86_64")]
                 if straight {
-                    for (x_n, hwc_n) in x_chunk
-                        .chunks_exact(g.image_len())
-                        .zip(hwc.chunks_exact_mut(g.image_len()))
-                    {
-                        to_channels_last(x_n, c, hwc_n);
-                    }
+                    let hwc: &[f32] = if x_layout == Layout::ChannelsLast {
+                        x_chunk
+                    } else {
+                        for (x_n, hwc_n) in x_chunk
+                            .chunks_exact(g.image_len())
+                            .zip(hwc.chunks_exact_mut(g.image_len()))
+                        {
+                            to_channels_last(x_n, c, hwc_n);
+                        }
+                        hwc
+                    };
                     let c_out = super::blocked_gemm::StridedMut {
                         ptr: z.as_mut_ptr(),
                         row_step: o,
@@ -325,8 +339,12 @@ pub(crate) fn conv2d_relu_max_pool_channels_last(
                                 .chunks_exact(g.image_len())
                                 .zip(patches.chunks_exact_mut(p * k))
                             {
-                                to_channels_last(x_n, c, hwc);
-                                patch_rows(hwc, g, patches_n);
+                                if x_layout == Layout::ChannelsLast {
+                                    patch_rows(x_n, g, patches_n);
+                                } else {
+                                    to_channels_last(x_n, c, hwc);
+                                    patch_rows(hwc, g, patches_n);
+                                }
                             }
                         },
                     );

@@ -14,6 +14,7 @@
 //! 2 × 2 windows), and `z_n` is a per-thread scratch buffer the size of one image's output.
 
 use crate::ops::channels_last_conv::conv2d_relu_max_pool_channels_last;
+use crate::ops::channels_last_direct_conv::{self, conv2d_relu_max_pool_hwc};
 use crate::ops::conv::{SMALL_PATCH, small_patch_forward};
 use crate::ops::direct_conv::{FILTERS_TOGETHER, direct_conv_applies, direct_conv_planes};
 use crate::ops::fast_math::with_best_simd;
@@ -21,22 +22,49 @@ use crate::ops::im2col::{Geometry, im2col};
 use crate::ops::pool::max_pool_plane;
 use rayon::prelude::*;
 
-/// `y = max_pool(relu(conv(x)))` over a batch of `n` images, nothing kept: `x: [n, c, h, w]`,
-/// `weight: [oc, c·kh·kw]`, `bias: [oc]`, the convolution's geometry `g` and the pooling
-/// window `pool` (its `height`/`width` are the convolution's `oh`/`ow`, its padding 0);
-/// writes `y: [n, oc, poh, pow]` (every entry).
+/// How a batch of images lies in memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// `[n, c, h, w]` (NCHW): each channel a plane, the layers' standard layout.
+    ChannelsFirst,
+    /// `[n, h, w, c]` (NHWC): each position's channels together.
+    ChannelsLast,
+}
+
+/// Whether [`conv2d_relu_max_pool_infer`] reads channels-last images for this convolution
+/// (a large patch: its product is channels-last, and channel-first images are transposed
+/// first).
+pub fn reads_channels_last(g: &Geometry) -> bool {
+    g.patch_len() > SMALL_PATCH
+}
+
+/// Whether [`conv2d_relu_max_pool_infer`] writes channels-last output for this convolution
+/// and pooling on this CPU, and is fastest doing so (see [`crate::ops::channels_last_direct_conv`]).
+pub fn writes_channels_last(g: &Geometry, out_channels: usize, pool: &Geometry) -> bool {
+    g.patch_len() <= SMALL_PATCH && channels_last_direct_conv::applies(g, out_channels, pool)
+}
+
+/// `y = max_pool(relu(conv(x)))` over a batch of `n` images, nothing kept: `x: [n, c, h, w]`
+/// (or `[n, h, w, c]` if `x_layout` says so), `weight: [oc, c·kh·kw]`, `bias: [oc]`, the
+/// convolution's geometry `g` and the pooling window `pool` (its `height`/`width` are the
+/// convolution's `oh`/`ow`, its padding 0); writes `y: [n, oc, poh, pow]` (or
+/// `[n, poh, pow, oc]` for `y_layout` channels-last), every entry.
 ///
-/// **Panics** if a slice length does not match the geometries, or if `pool` has padding.
+/// **Panics** if a slice length does not match the geometries, if `pool` has padding, or for
+/// a channels-last input or output where [`reads_channels_last`] or [`writes_channels_last`]
+/// does not hold.
 #[allow(clippy::too_many_arguments)]
 #[track_caller]
 pub fn conv2d_relu_max_pool_infer(
     x: &[f32],
+    x_layout: Layout,
     g: &Geometry,
     n: usize,
     weight: &[f32],
     bias: &[f32],
     out_channels: usize,
     pool: &Geometry,
+    y_layout: Layout,
     y: &mut [f32],
 ) {
     let (k, p, o) = (g.patch_len(), g.out_len(), out_channels);
@@ -57,9 +85,17 @@ pub fn conv2d_relu_max_pool_infer(
         n * o * pooled,
         "conv2d_relu_max_pool_infer: output [{n}, {o}, {pooled}]"
     );
+    assert!(
+        (x_layout == Layout::ChannelsFirst || reads_channels_last(g))
+            && (y_layout == Layout::ChannelsFirst || writes_channels_last(g, o, pool)),
+        "conv2d_relu_max_pool_infer: {x_layout:?} in, {y_layout:?} out for {g:?}"
+    );
     // A large patch: one channels-last product per chunk of images (`ops::channels_last_conv`).
     if k > SMALL_PATCH {
-        return conv2d_relu_max_pool_channels_last(x, g, weight, bias, o, pool, y);
+        return conv2d_relu_max_pool_channels_last(x, x_layout, g, weight, bias, o, pool, y);
+    }
+    if y_layout == Layout::ChannelsLast {
+        return conv2d_relu_max_pool_hwc(x, g, n, weight, bias, o, pool, y);
     }
     let no_bias = vec![0.0; o];
     // A small patch without stride or padding is convolved straight from the image, one
@@ -208,7 +244,20 @@ mod tests {
                     .num_threads(threads)
                     .build()
                     .expect("pool")
-                    .install(|| conv2d_relu_max_pool_infer(&x, &g, n, &wt, &b, o, &pool, &mut got));
+                    .install(|| {
+                        conv2d_relu_max_pool_infer(
+                            &x,
+                            Layout::ChannelsFirst,
+                            &g,
+                            n,
+                            &wt,
+                            &b,
+                            o,
+                            &pool,
+                            Layout::ChannelsFirst,
+                            &mut got,
+                        )
+                    });
                 for (i, (a, e)) in got.iter().zip(&want).enumerate() {
                     assert!(
                         (a - e).abs() <= 1e-5 * (1.0 + e.abs()),

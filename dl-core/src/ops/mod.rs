@@ -6,6 +6,7 @@
 #[cfg(target_arch = "x86_64")]
 mod blocked_gemm;
 pub mod channels_last_conv;
+pub mod channels_last_direct_conv;
 pub mod conv;
 pub mod conv_pool;
 pub mod direct_conv;

@@ -12,7 +12,7 @@
 use crate::init::Initializer;
 use crate::nn::{Layer, LayerConfig, Mode, Parameter};
 use crate::ops::conv::{conv2d_backward, conv2d_forward};
-use crate::ops::conv_pool::conv2d_relu_max_pool_infer;
+use crate::ops::conv_pool::{self, Layout, conv2d_relu_max_pool_infer};
 use crate::ops::im2col::Geometry;
 use crate::tensor::Tensor;
 use ndarray::IxDyn;
@@ -312,20 +312,55 @@ impl Layer for Conv2d {
         if !pool.fits() {
             return None; // let the pooling layer report it
         }
-        let n = input.shape()[0];
-        let x = input.as_standard_layout();
-        let mut y = crate::tensor::zeros(&[n, self.out_channels, pool.out_h(), pool.out_w()]);
+        let (n, o) = (input.shape()[0], self.out_channels);
+        // Images the layer before left channels-last are read as they lie when the kernel
+        // reads that layout; any other input is made channel-first.
+        let hwc = conv_pool::reads_channels_last(&g)
+            .then(|| channels_last_memory(input))
+            .flatten();
+        let standard;
+        let (x, x_layout) = match hwc {
+            Some(memory) => (memory, Layout::ChannelsLast),
+            None => {
+                standard = input.as_standard_layout();
+                let x = standard.as_slice().expect("standard layout");
+                (x, Layout::ChannelsFirst)
+            }
+        };
+        let y_layout = if conv_pool::writes_channels_last(&g, o, &pool) {
+            Layout::ChannelsLast
+        } else {
+            Layout::ChannelsFirst
+        };
+        let (poh, pow) = (pool.out_h(), pool.out_w());
+        let mut y = vec![0.0; n * o * poh * pow];
         conv2d_relu_max_pool_infer(
-            x.as_slice().expect("standard layout"),
+            x,
+            x_layout,
             &g,
             n,
             self.weight.value.as_slice().expect("own parameter"),
             self.bias.value.as_slice().expect("own parameter"),
-            self.out_channels,
+            o,
             &pool,
-            y.as_slice_mut().expect("fresh array"),
+            y_layout,
+            &mut y,
         );
-        Some(y)
+        Some(
+            match y_layout {
+                Layout::ChannelsFirst => Tensor::from_shape_vec(IxDyn(&[n, o, poh, pow]), y),
+                // The same `[n, oc, poh, pow]` tensor, its strides saying the memory is NHWC.
+                Layout::ChannelsLast => Tensor::from_shape_vec(IxDyn(&[n, poh, pow, o]), y)
+                    .map(|y| y.permuted_axes(IxDyn(&[0, 3, 1, 2]))),
+            }
+            .expect("the length of the output"),
+        )
+    }
+
+    /// Channels-last images are read as they lie by `infer_fused`, any other
+    /// layout through `as_standard_layout`.
+    fn reads_any_layout(&self) -> bool {
+        true
     }
 
     #[track_caller]
@@ -370,6 +405,20 @@ impl Layer for Conv2d {
     fn name(&self) -> &str {
         "conv2d"
     }
+}
+
+/// The memory of a `[n, c, h, w]` tensor whose strides say it lies channels-last (a
+/// contiguous `[n, h, w, c]`), as one slice in that order; `None` for any other layout.
+fn channels_last_memory(x: &Tensor) -> Option<&[f32]> {
+    if x.ndim() != 4
+        || !x
+            .view()
+            .permuted_axes(IxDyn(&[0, 2, 3, 1]))
+            .is_standard_layout()
+    {
+        return None;
+    }
+    x.as_slice_memory_order()
 }
 
 #[cfg(test)]
@@ -456,6 +505,64 @@ mod tests {
                     .all(|(a, b)| (a - b).abs() <= 1e-5 * (1.0 + b.abs()))
             );
         }
+    }
+
+    /// A layer that insists on row-major input, as a layer written in a notebook cell may.
+    struct RowMajorOnly;
+
+    impl Layer for RowMajorOnly {
+        fn forward(&mut self, input: &Tensor, _mode: Mode) -> Tensor {
+            self.infer(input)
+        }
+        fn infer(&self, input: &Tensor) -> Tensor {
+            let values = input.as_slice().expect("a row-major input");
+            Tensor::from_shape_vec(input.raw_dim(), values.to_vec()).expect("same shape")
+        }
+        fn backward(&mut self, grad_output: &Tensor) -> Tensor {
+            grad_output.clone()
+        }
+        fn config(&self) -> LayerConfig {
+            LayerConfig::Flatten
+        }
+        fn name(&self) -> &'static str {
+            "RowMajorOnly"
+        }
+    }
+
+    #[test]
+    fn the_book_cnn_infers_as_its_layers_one_by_one() {
+        use crate::nn::{Dense, Flatten, MaxPool2d, Sequential};
+        crate::seed(3);
+        // Two fused blocks (where the CPU allows, the first leaves its output channels-last
+        // and the second reads it so), then layers that need row-major input.
+        let model = Sequential::new()
+            .add(Conv2d::new(1, 32, 3).relu())
+            .add(MaxPool2d::new(2))
+            .add(Conv2d::new(32, 64, 3).relu())
+            .add(MaxPool2d::new(2))
+            .add(Flatten::new())
+            .add(Dense::new(1600, 10));
+        let x = crate::init::normal(&[5, 1, 28, 28], 0.0, 1.0);
+        let mut want = x.clone();
+        for layer in model.layers() {
+            want = layer.infer(&want);
+        }
+        let got = model.infer(&x);
+        assert_eq!(got.shape(), &[5, 10]);
+        for (a, b) in got.iter().zip(want.iter()) {
+            assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+        // A model that ends with a fused block, or hands one to a row-major-only layer.
+        let block = || {
+            crate::seed(4);
+            Sequential::new()
+                .add(Conv2d::new(1, 32, 3).relu())
+                .add(MaxPool2d::new(2))
+        };
+        let first = block().infer(&x);
+        assert!(first.is_standard_layout());
+        let checked = block().add(RowMajorOnly).infer(&x);
+        assert_eq!(checked, first);
     }
 
     #[test]
