@@ -121,28 +121,41 @@ unsafe fn image_avx512(
     y_n: &mut [f32],
 ) {
     let o = bias.len();
-    let mut group = 0;
-    while group < o {
-        if o - group >= 2 * LANES {
-            // SAFETY: channels group … group+31 exist; the rest is this function's contract.
-            unsafe { channel_group::<2>(x_n, g, pool, offsets, wt, bias, group, y_n) };
-            group += 2 * LANES;
-        } else {
-            // SAFETY: as above, for channels group … group+15.
-            unsafe { channel_group::<1>(x_n, g, pool, offsets, wt, bias, group, y_n) };
-            group += LANES;
-        }
+    // The tap count as a constant, so that a group's weights are a fixed set of registers
+    // (read from memory at every tap, the loads outnumber what the load ports serve).
+    macro_rules! with_taps {
+        ($($k:literal)*) => {
+            match offsets.len() {
+                $($k => {
+                    let mut group = 0;
+                    while group < o {
+                        if o - group >= 2 * LANES {
+                            // SAFETY: channels group … group+31 exist; the rest is this
+                            // function's contract.
+                            unsafe { channel_group::<2, $k>(x_n, g, pool, offsets, wt, bias, group, y_n) };
+                            group += 2 * LANES;
+                        } else {
+                            // SAFETY: as above, for channels group … group+15.
+                            unsafe { channel_group::<1, $k>(x_n, g, pool, offsets, wt, bias, group, y_n) };
+                            group += LANES;
+                        }
+                    }
+                })*
+                k => unreachable!("{k} taps: more than MAX_TAPS"),
+            }
+        };
     }
+    with_taps!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
 }
 
 /// The pooled outputs of channels `first … first + 16·V − 1` of one image, `V` registers each.
 ///
 /// # Safety
-/// As [`image_avx512`], and `first + 16·V ≤ oc`.
+/// As [`image_avx512`], `offsets` has `K` taps and `first + 16·V ≤ oc`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn channel_group<const V: usize>(
+unsafe fn channel_group<const V: usize, const K: usize>(
     x_n: &[f32],
     g: &Geometry,
     pool: &Geometry,
@@ -158,17 +171,13 @@ unsafe fn channel_group<const V: usize>(
     // SAFETY (all loads and stores below): tap `t`'s weights for the group are
     // `wt[t·o + first …][..16·V]`; a window position (oy, ox) < (oh, ow) plus any tap offset is
     // inside the image (stride 1, no padding); pooled position `q` is row `q` of `y_n`.
-    let taps: Vec<(usize, [__m512; V])> = offsets
-        .iter()
-        .enumerate()
-        .map(|(t, &offset)| {
-            let at = wt.as_ptr().wrapping_add(t * o + first);
-            (
-                offset,
-                std::array::from_fn(|v| unsafe { _mm512_loadu_ps(at.add(v * LANES)) }),
-            )
-        })
-        .collect();
+    let taps: [(usize, [__m512; V]); K] = std::array::from_fn(|t| {
+        let at = wt.as_ptr().wrapping_add(t * o + first);
+        (
+            offsets[t],
+            std::array::from_fn(|v| unsafe { _mm512_loadu_ps(at.add(v * LANES)) }),
+        )
+    });
     let b: [__m512; V] =
         std::array::from_fn(|v| unsafe { _mm512_loadu_ps(bias.as_ptr().add(first + v * LANES)) });
     let pixels = x_n.as_ptr();
