@@ -27,6 +27,7 @@ use crate::ops::conv_pool::Layout;
 use crate::ops::fast_math::with_best_simd;
 use crate::ops::gemm::{Output, Stored, gemm};
 use crate::ops::im2col::Geometry;
+use crate::ops::implicit_conv_product::{self, implicit_product};
 #[cfg(target_arch = "x86_64")]
 use crate::ops::transpose::transpose_8x8;
 use rayon::prelude::*;
@@ -250,6 +251,25 @@ fn pool_bias_relu(z: &[f32], pool: &Geometry, bias: &[f32], pooled: &mut [f32], 
     to_channels_last(&pooled[..pool.out_len() * o], pool.out_len(), y_n);
 }
 
+/// The images of a chunk channels-last: `x_chunk` itself if it is, else transposed into `hwc`.
+fn chunk_channels_last<'a>(
+    x_chunk: &'a [f32],
+    x_layout: Layout,
+    g: &Geometry,
+    hwc: &'a mut [f32],
+) -> &'a [f32] {
+    if x_layout == Layout::ChannelsLast {
+        return x_chunk;
+    }
+    for (x_n, hwc_n) in x_chunk
+        .chunks_exact(g.image_len())
+        .zip(hwc.chunks_exact_mut(g.image_len()))
+    {
+        to_channels_last(x_n, g.channels, hwc_n);
+    }
+    &hwc[..x_chunk.len()]
+}
+
 /// `y = max_pool(relu(conv(x)))` over `n` images (CHW, or HWC for `x_layout` channels-last:
 /// then nothing is transposed) by channels-last implicit products, with the arguments and
 /// channel-first output of [`crate::ops::conv_pool::conv2d_relu_max_pool_infer`] (whose
@@ -268,7 +288,13 @@ pub(crate) fn conv2d_relu_max_pool_channels_last(
     let (k, p, o, c) = (g.patch_len(), g.out_len(), out_channels, g.channels);
     let pooled = pool.out_len();
     let wt = channels_last_weight(weight, g, o);
-    let straight = packs_straight(g);
+    let implicit = implicit_conv_product::applies(g, o);
+    let grouped = if implicit {
+        implicit_conv_product::weight_groups(&wt, k, o)
+    } else {
+        Vec::new()
+    };
+    let straight = !implicit && packs_straight(g);
     let panels = if straight {
         weight_panels(&wt, k, o)
     } else {
@@ -279,15 +305,15 @@ pub(crate) fn conv2d_relu_max_pool_channels_last(
         .zip(y.par_chunks_mut(images * o * pooled))
         .for_each_init(
             || {
-                let hwc_images = match (x_layout, straight) {
+                let hwc_images = match (x_layout, straight || implicit) {
                     (Layout::ChannelsLast, _) => 0,
                     (Layout::ChannelsFirst, true) => images,
                     (Layout::ChannelsFirst, false) => 1,
                 };
-                let patches_len = if straight {
-                    blocks_len(images * p, k)
-                } else {
-                    images * p * k
+                let patches_len = match (implicit, straight) {
+                    (true, _) => 0,
+                    (false, true) => blocks_len(images * p, k),
+                    (false, false) => images * p * k,
                 };
                 let hwc_len = hwc_images * g.image_len();
                 (
@@ -300,19 +326,13 @@ pub(crate) fn conv2d_relu_max_pool_channels_last(
             |(hwc, patches, z, pooled_rows), (x_chunk, y_chunk)| {
                 let count = x_chunk.len() / g.image_len();
                 let rows = count * p;
+                if implicit {
+                    let hwc = chunk_channels_last(x_chunk, x_layout, g, hwc);
+                    implicit_product(hwc, g, rows, &grouped, o, &mut z[..rows * o]);
+                }
                 #[cfg(target_arch = "x86_64")]
                 if straight {
-                    let hwc: &[f32] = if x_layout == Layout::ChannelsLast {
-                        x_chunk
-                    } else {
-                        for (x_n, hwc_n) in x_chunk
-                            .chunks_exact(g.image_len())
-                            .zip(hwc.chunks_exact_mut(g.image_len()))
-                        {
-                            to_channels_last(x_n, c, hwc_n);
-                        }
-                        hwc
-                    };
+                    let hwc = chunk_channels_last(x_chunk, x_layout, g, hwc);
                     let c_out = super::blocked_gemm::StridedMut {
                         ptr: z.as_mut_ptr(),
                         row_step: o,
@@ -331,7 +351,7 @@ pub(crate) fn conv2d_relu_max_pool_channels_last(
                         );
                     }
                 }
-                if !straight {
+                if !straight && !implicit {
                     with_best_simd(
                         #[inline(always)]
                         || {

@@ -13,6 +13,7 @@ pub mod direct_conv;
 pub mod fast_math;
 pub mod gemm;
 pub mod im2col;
+mod implicit_conv_product;
 pub mod packed_gemm;
 pub mod pool;
 pub mod transpose;
