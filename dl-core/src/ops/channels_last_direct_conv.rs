@@ -18,8 +18,9 @@
 //! registers do not fit in 16: there the channel-first kernels stay
 //! ([`crate::ops::direct_conv`]).
 
-use crate::ops::direct_conv::direct_conv_applies;
+use crate::ops::direct_conv::{direct_conv_applies, tap_offset};
 use crate::ops::im2col::Geometry;
+use crate::ops::transpose::transpose_into;
 use rayon::prelude::*;
 
 /// Lanes of one AVX-512 register of `f32`.
@@ -77,23 +78,10 @@ pub fn conv2d_relu_max_pool_hwc(
         "conv2d_relu_max_pool_hwc: output"
     );
     // Each tap once: its pixel's offset from the window's corner, in a channel-first image.
-    let offsets: Vec<usize> = (0..k)
-        .map(|t| {
-            let (c, i, j) = (
-                t / (g.kernel_h * g.kernel_w),
-                t / g.kernel_w % g.kernel_h,
-                t % g.kernel_w,
-            );
-            (c * g.height + i) * g.width + j
-        })
-        .collect();
+    let offsets: Vec<usize> = (0..k).map(|t| tap_offset(g, t)).collect();
     // Wᵀ: the weights of tap t for all output channels, contiguous.
     let mut wt = vec![0.0; k * o];
-    for (oc, filter) in weight.chunks_exact(k).enumerate() {
-        for (t, &v) in filter.iter().enumerate() {
-            wt[t * o + oc] = v;
-        }
-    }
+    transpose_into(weight, o, k, &mut wt);
     #[cfg(target_arch = "x86_64")]
     x.par_chunks(g.image_len())
         .zip(y.par_chunks_mut(pool.out_len() * o))

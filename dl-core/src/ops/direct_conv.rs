@@ -31,6 +31,17 @@ pub fn direct_conv_applies(g: &Geometry) -> bool {
     g.stride == 1 && g.padding == 0 && g.fits() && g.patch_len() <= MAX_TAPS
 }
 
+/// Where tap `t = (c, i, j)` of a filter (row-major `[c, kh, kw]`) reads a channel-first
+/// image `[c, h, w]`, from the window's top-left pixel.
+pub fn tap_offset(g: &Geometry, t: usize) -> usize {
+    let (c, i, j) = (
+        t / (g.kernel_h * g.kernel_w),
+        t / g.kernel_w % g.kernel_h,
+        t % g.kernel_w,
+    );
+    (c * g.height + i) * g.width + j
+}
+
 /// Output channels computed together: their sums are independent chains of multiply-adds
 /// (one chain alone waits on the latency of each), and each input load serves all of them.
 pub const FILTERS_TOGETHER: usize = 4;
@@ -57,13 +68,8 @@ pub fn direct_conv_planes<const F: usize>(x: &[f32], g: &Geometry, filters: &[f3
     // its weight in each filter (so that one block's loop is one list of taps).
     let mut taps = [(0usize, [0.0f32; F]); MAX_TAPS];
     for (t, tap) in taps[..k].iter_mut().enumerate() {
-        let (c, i, j) = (
-            t / (g.kernel_h * g.kernel_w),
-            t / g.kernel_w % g.kernel_h,
-            t % g.kernel_w,
-        );
         *tap = (
-            (c * g.height + i) * g.width + j,
+            tap_offset(g, t),
             std::array::from_fn(|f| filters[f * k + t]),
         );
     }

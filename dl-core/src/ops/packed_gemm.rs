@@ -147,6 +147,12 @@ fn multiply_tiles(
     c: &mut [f32],
     accumulate: bool,
 ) {
+    if k == 0 {
+        if !accumulate {
+            c[..m * n].fill(0.0);
+        }
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     {
         // AVX2 and FMA without AVX-512: the blocked product's register tile, whose blocks
@@ -175,7 +181,7 @@ fn multiply_tiles(
 /// share of each step); an odd last panel alone.
 ///
 /// # Safety
-/// The CPU has AVX-512 F; the blocks and panels are packed whole for `m × k` and `k × n`, and
+/// The CPU has AVX-512 F; `k > 0`; the blocks and panels are packed whole for `m × k` and `k × n`, and
 /// `c` holds `m × n` values.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
@@ -188,12 +194,6 @@ unsafe fn tiles_avx512(
     c: &mut [f32],
     accumulate: bool,
 ) {
-    if k == 0 {
-        if !accumulate {
-            c[..m * n].fill(0.0);
-        }
-        return;
-    }
     let panels = n.div_ceil(TILE_COLS);
     for (i, block) in a_blocks.chunks_exact(k * TILE_ROWS).enumerate() {
         let first_row = i * TILE_ROWS;
@@ -261,7 +261,7 @@ unsafe fn wide_tile<const V: usize>(
     }
 }
 
-/// The tile loop; `FMA` says whether `a·b + s` is one fused instruction (without it
+/// The tile loop (`k > 0`); `FMA` says whether `a·b + s` is one fused instruction (without it
 /// `mul_add` would be a library call).
 #[inline(always)]
 fn tiles<const FMA: bool>(
@@ -273,12 +273,6 @@ fn tiles<const FMA: bool>(
     c: &mut [f32],
     accumulate: bool,
 ) {
-    if k == 0 {
-        if !accumulate {
-            c[..m * n].fill(0.0);
-        }
-        return;
-    }
     for (i, block) in a_blocks.chunks_exact(k * TILE_ROWS).enumerate() {
         for (j, panel) in b_panels.chunks_exact(k * TILE_COLS).enumerate() {
             let first_col = j * TILE_COLS;
