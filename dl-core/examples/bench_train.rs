@@ -6,7 +6,8 @@
 //! cargo run --release -p dl-core --example bench_train -- <workload> [seconds]
 //! workloads: cnn | rnn_small | rnn_large | lstm | gemm1024 | gemm2048 | gemm<m>x<n>x<k>
 //!            cnn_infer | lstm_infer   (`predict` over 4,096 samples, batches of 256)
-//!            profile_cnn | profile_lstm   (time per layer, forward and backward, one batch)
+//!            profile_cnn | profile_lstm   (time per layer, forward and backward, one batch;
+//!                                          a pair fused in training counted as its first layer)
 //! ```
 //!
 //! Prints one JSON line: `{"framework": "dl-core", "workload": ..., "value": ..., "unit": ...}`.
@@ -135,10 +136,23 @@ fn profile(workload: &str, seconds: f64) {
     while start.elapsed().as_secs_f64() < seconds || steps < 3 {
         model.zero_grad();
         let mut a = xb.clone();
-        for (i, layer) in model.layers_mut().iter_mut().enumerate() {
+        // As `Sequential::forward`: a layer fused with the next runs both (timed as its own).
+        let layers = model.layers_mut();
+        let mut absorbed = vec![false; layers.len()];
+        let mut i = 0;
+        while i < layers.len() {
+            let (layer, after) = layers[i..].split_first_mut().expect("i < len");
             let t = Instant::now();
-            a = layer.forward(&a, Mode::Train);
+            let fused = after
+                .first()
+                .and_then(|next| layer.forward_fused(&a, next.as_ref(), Mode::Train));
+            let step = if fused.is_some() { 2 } else { 1 };
+            a = fused.unwrap_or_else(|| layer.forward(&a, Mode::Train));
             forward[i] += t.elapsed().as_secs_f64();
+            if step == 2 {
+                absorbed[i + 1] = true;
+            }
+            i += step;
         }
         let target = if workload == "cnn" {
             Tensor::zeros(a.raw_dim())
@@ -147,6 +161,9 @@ fn profile(workload: &str, seconds: f64) {
         };
         let mut g = loss.gradient(&target, &a);
         for (i, layer) in model.layers_mut().iter_mut().enumerate().rev() {
+            if absorbed[i] {
+                continue;
+            }
             let t = Instant::now();
             if i == 0 {
                 layer.backward_parameters(&g);

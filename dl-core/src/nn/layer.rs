@@ -105,6 +105,16 @@ pub trait Layer: Send {
     fn infer_fused(&self, _input: &Tensor, _next: &dyn Layer) -> Option<Tensor> {
         None
     }
+    /// Training's forward through this layer and the `next` one at once, when this layer has
+    /// a fused kernel for the pair (a convolution with ReLU followed by max pooling): the
+    /// output of both, with what backward needs cached in this layer, whose
+    /// [`Layer::backward`] then takes `∂L/∂output` of the pair and returns `∂L/∂input` of the
+    /// pair; `next` is not changed and its `backward` is not called
+    /// ([`Sequential`](crate::nn::Sequential) skips it). The default is `None`: the two run
+    /// one by one.
+    fn forward_fused(&mut self, _input: &Tensor, _next: &dyn Layer, _mode: Mode) -> Option<Tensor> {
+        None
+    }
     /// Whether [`Layer::infer`] and [`Layer::infer_fused`] take an input in any memory layout
     /// (reading it through its strides) rather than only a row-major one. The default is
     /// `false`, so a layer written for row-major input (`input.as_slice()`) always gets one.

@@ -29,6 +29,9 @@ pub struct Sequential {
     names: Vec<String>,
     /// Per layer: frozen layers are not updated by training.
     frozen: Vec<bool>,
+    /// Per layer, after the last [`Sequential::forward`]: whether the layer ran inside the
+    /// one before it ([`Layer::forward_fused`]), so that backward skips it.
+    absorbed: Vec<bool>,
     pub(crate) compiled: Option<crate::train::Compiled>,
 }
 
@@ -53,6 +56,7 @@ impl Sequential {
             layers: Vec::new(),
             names: Vec::new(),
             frozen: Vec::new(),
+            absorbed: Vec::new(),
             compiled: None,
         }
     }
@@ -172,6 +176,7 @@ impl Sequential {
         );
         let mut rest = Sequential::new();
         let frozen = self.frozen.split_off(at);
+        self.absorbed.clear(); // the forward pass's record is no longer whole
         self.names.truncate(at);
         for (layer, frozen) in self.layers.split_off(at).into_iter().zip(frozen) {
             rest.push(layer);
@@ -222,17 +227,32 @@ impl Sequential {
         self.layers.is_empty()
     }
 
-    /// Runs every layer forward.
+    /// Runs every layer forward; a layer that can fuse itself with the next one for training
+    /// (see [`Layer::forward_fused`]) runs both.
     #[track_caller]
     pub fn forward(&mut self, input: &Tensor, mode: Mode) -> Tensor {
-        let Some((first, rest)) = self.layers.split_first_mut() else {
-            return input.clone();
-        };
-        let mut x = first.forward(input, mode);
-        for layer in rest.iter_mut() {
-            x = layer.forward(&x, mode);
+        self.absorbed.clear();
+        self.absorbed.resize(self.layers.len(), false);
+        let mut x = std::borrow::Cow::Borrowed(input);
+        let mut i = 0;
+        while i < self.layers.len() {
+            let (layer, after) = self.layers[i..].split_first_mut().expect("i < len");
+            let fused = after
+                .first()
+                .and_then(|next| layer.forward_fused(&x, next.as_ref(), mode));
+            x = std::borrow::Cow::Owned(match fused {
+                Some(y) => {
+                    self.absorbed[i + 1] = true;
+                    i += 2;
+                    y
+                }
+                None => {
+                    i += 1;
+                    layer.forward(&x, mode)
+                }
+            });
         }
-        x
+        x.into_owned()
     }
 
     /// Runs every layer in `Mode::Eval` without caching anything (see [`Layer::infer`]); a
@@ -271,12 +291,15 @@ impl Sequential {
         }
     }
 
-    /// Runs every layer backward from `∂L/∂output`; returns `∂L/∂input`.
+    /// Runs every layer backward from `∂L/∂output`; returns `∂L/∂input`. A layer that ran
+    /// inside the one before it in forward is skipped: that one's backward covers both.
     #[track_caller]
     pub fn backward(&mut self, grad_output: &Tensor) -> Tensor {
         let mut g = grad_output.clone();
-        for layer in self.layers.iter_mut().rev() {
-            g = layer.backward(&g);
+        for (i, layer) in self.layers.iter_mut().enumerate().rev() {
+            if !self.absorbed.get(i).copied().unwrap_or(false) {
+                g = layer.backward(&g);
+            }
         }
         g
     }
@@ -290,12 +313,22 @@ impl Sequential {
         let Some(lowest) = self.frozen.iter().position(|frozen| !frozen) else {
             return;
         };
-        let (_, trained) = self.layers.split_at_mut(lowest);
-        let Some((first, rest)) = trained.split_first_mut() else {
+        let absorbed = |i: usize| self.absorbed.get(i).copied().unwrap_or(false);
+        // The lowest layer that runs its own backward (one absorbed by a frozen layer below
+        // has no parameters, and nothing under it needs a gradient).
+        let Some(lowest) = (lowest..self.layers.len()).find(|&i| !absorbed(i)) else {
             return;
         };
+        let skipped: Vec<bool> = (0..self.layers.len()).map(absorbed).collect();
+        let (_, trained) = self.layers.split_at_mut(lowest);
+        let (first, rest) = trained.split_first_mut().expect("lowest < len");
         let mut g = grad_output.clone();
-        for layer in rest.iter_mut().rev() {
+        for (layer, _) in rest
+            .iter_mut()
+            .zip(&skipped[lowest + 1..])
+            .rev()
+            .filter(|(_, skipped)| !**skipped)
+        {
             g = layer.backward(&g);
         }
         first.backward_parameters(&g);

@@ -113,7 +113,7 @@ pub fn conv2d_forward(
 }
 
 /// Backward over a batch of `n` images. Reads `grad_y: [n, oc, oh, ow]`, `weight`, and the
-/// `cols` and `out` left by [`conv2d_forward`] (both overwritten here); accumulates into
+/// `cols` and `out` left by [`conv2d_forward`] (`cols` overwritten here); accumulates into
 /// `grad_weight: [oc, c·kh·kw]`, `grad_bias: [oc]` and, unless it is `None` (nobody needs the
 /// input gradient), `grad_x: [n, c, h, w]` (pass zeros).
 ///
@@ -128,7 +128,7 @@ pub fn conv2d_backward(
     out_channels: usize,
     relu: bool,
     cols: &mut [f32],
-    out: &mut [f32],
+    out: &[f32],
     grad_weight: &mut [f32],
     grad_bias: &mut [f32],
     grad_x: Option<&mut [f32]>,
@@ -161,15 +161,55 @@ pub fn conv2d_backward(
         !relu || out.len() == grad_y.len(),
         "conv2d_backward: out [{n}, {o}, {p}]"
     );
+    let image_len = o * p;
+    conv2d_backward_from(
+        g,
+        n,
+        weight,
+        out_channels,
+        cols,
+        grad_weight,
+        grad_bias,
+        grad_x,
+        |i, g_n| {
+            let gy_n = &grad_y[i * image_len..(i + 1) * image_len];
+            if relu {
+                // The incoming gradient, masked by the ReLU.
+                let out_n = &out[i * image_len..(i + 1) * image_len];
+                with_best_simd(
+                    #[inline(always)]
+                    || {
+                        for ((a, &gv), &y) in g_n.iter_mut().zip(gy_n).zip(out_n) {
+                            *a = if y > 0.0 { gv } else { 0.0 };
+                        }
+                    },
+                );
+            } else {
+                g_n.copy_from_slice(gy_n);
+            }
+        },
+    );
+}
+
+/// The backward products of a convolution over a batch of `n` images, from the gradient of
+/// each image's convolution output, `∂L/∂z_n` (`[oc, oh·ow]`, before any activation), which
+/// `grad_z(n, g_n)` writes into `g_n`: as [`conv2d_backward`] for `weight`, the `cols` of the
+/// forward pass (overwritten), `grad_weight`, `grad_bias` and `grad_x`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn conv2d_backward_from(
+    g: &Geometry,
+    n: usize,
+    weight: &[f32],
+    out_channels: usize,
+    cols: &mut [f32],
+    grad_weight: &mut [f32],
+    grad_bias: &mut [f32],
+    grad_x: Option<&mut [f32]>,
+    grad_z: impl Fn(usize, &mut [f32]) + Sync,
+) {
+    let (k, p, o) = (g.patch_len(), g.out_len(), out_channels);
     // One contiguous run of images per thread; each run sums its own weight gradient.
     let per_task = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
-    let out_chunk = if relu { per_task * o * p } else { usize::MAX };
-    let mut outs: Vec<&mut [f32]> = if relu {
-        out.chunks_mut(out_chunk).collect()
-    } else {
-        Vec::new()
-    };
-    outs.resize_with(n.div_ceil(per_task), Default::default);
     // Every product below reads its operands in row-major order ("NN"), which the GEMM kernel
     // packs cheaply; a transposed operand cost as much packing as multiplying (measured). So
     // the weight gradient is accumulated transposed, from a transposed copy of g_n, and the
@@ -188,40 +228,22 @@ pub fn conv2d_backward(
         None => Vec::new(),
     };
     gxs.resize_with(n.div_ceil(per_task), Default::default);
-    let partials: Vec<(Vec<f32>, Vec<f32>)> = grad_y
-        .par_chunks(per_task * o * p)
-        .zip(cols.par_chunks_mut(per_task * k * p))
+    let partials: Vec<(Vec<f32>, Vec<f32>)> = cols
+        .par_chunks_mut(per_task * k * p)
         .zip(gxs.into_par_iter())
-        .zip(outs.into_par_iter())
-        .map(|(((gy, cols), mut gx), out)| {
+        .enumerate()
+        .map(|(task, (cols, mut gx))| {
             let mut gw = vec![0.0; o * k];
             let mut gb = vec![0.0; o];
+            let mut g_n = vec![0.0; o * p];
             // ∂Wᵀ [k, o] and g_nᵀ [p, o], for the large-patch products.
             let (mut gw_t, mut g_t) = if large_patch {
                 (vec![0.0; k * o], vec![0.0; p * o])
             } else {
                 (Vec::new(), Vec::new())
             };
-            for (i, (gy_n, cols_n)) in gy
-                .chunks_exact(o * p)
-                .zip(cols.chunks_exact_mut(k * p))
-                .enumerate()
-            {
-                // g_n: the incoming gradient, masked by the ReLU (written over its output).
-                let g_n: &[f32] = if relu {
-                    let out_n = &mut out[i * o * p..(i + 1) * o * p];
-                    with_best_simd(
-                        #[inline(always)]
-                        || {
-                            for (a, &gv) in out_n.iter_mut().zip(gy_n) {
-                                *a = if *a > 0.0 { gv } else { 0.0 };
-                            }
-                        },
-                    );
-                    out_n
-                } else {
-                    gy_n
-                };
+            for (i, cols_n) in cols.chunks_exact_mut(k * p).enumerate() {
+                grad_z(task * per_task + i, &mut g_n);
                 with_best_simd(
                     #[inline(always)]
                     || {
@@ -236,7 +258,7 @@ pub fn conv2d_backward(
                     .map(|gx| &mut gx[i * g.image_len()..(i + 1) * g.image_len()]);
                 if large_patch {
                     // ∂Wᵀ += cols_n · g_nᵀ
-                    transpose_into(g_n, o, p, &mut g_t);
+                    transpose_into(&g_n, o, p, &mut g_t);
                     gemm(
                         k,
                         o,
@@ -255,14 +277,14 @@ pub fn conv2d_backward(
                             o,
                             &weight_t,
                             Stored::AsIs,
-                            g_n,
+                            &g_n,
                             Stored::AsIs,
                             cols_n,
                             Output::Overwrite,
                         );
                     }
                 } else {
-                    small_patch_backward(weight, g_n, k, p, &mut gw, cols_n, gx_n.is_some());
+                    small_patch_backward(weight, &g_n, k, p, &mut gw, cols_n, gx_n.is_some());
                 }
                 if let Some(gx_n) = gx_n {
                     col2im(cols_n, g, gx_n);

@@ -79,7 +79,7 @@ pub fn max_pool_forward(x: &[f32], g: &Geometry, y: &mut [f32], argmax: &mut [u3
 
 /// Max pooling of one plane without padding: every window is inside the image, so the loops
 /// need no bounds tests (the common case: 2×2 windows, stride 2).
-fn max_plane_unpadded(plane: &[f32], g: &Geometry, y: &mut [f32], arg: &mut [u32]) {
+pub(crate) fn max_plane_unpadded(plane: &[f32], g: &Geometry, y: &mut [f32], arg: &mut [u32]) {
     let (ow, w, s) = (g.out_w(), g.width, g.stride);
     if g.kernel_h == 2 && g.kernel_w == 2 && s == 2 {
         // 2×2 windows, stride 2: two input rows give one output row.

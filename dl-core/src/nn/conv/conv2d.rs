@@ -13,6 +13,7 @@ use crate::init::Initializer;
 use crate::nn::{Layer, LayerConfig, Mode, Parameter};
 use crate::ops::conv::{conv2d_backward, conv2d_forward};
 use crate::ops::conv_pool::{self, Layout, conv2d_relu_max_pool_infer};
+use crate::ops::conv_pool_train::{conv2d_relu_max_pool_backward, conv2d_relu_max_pool_forward};
 use crate::ops::im2col::Geometry;
 use crate::tensor::Tensor;
 use ndarray::IxDyn;
@@ -52,6 +53,10 @@ pub struct Conv2d {
     activated: Vec<f32>,
     /// Shape of the last forward input, while `cols` is valid for backward.
     input_shape: Option<Vec<usize>>,
+    /// When the last forward ran fused with the max pooling after it
+    /// ([`Layer::forward_fused`]): the pooling window and each window's winner (see
+    /// [`crate::ops::conv_pool_train`]).
+    pooled: Option<(Geometry, Vec<u32>)>,
 }
 
 impl Conv2d {
@@ -96,6 +101,7 @@ impl Conv2d {
             relu: false,
             cols: Vec::new(),
             activated: Vec::new(),
+            pooled: None,
             input_shape: None,
         }
     }
@@ -248,21 +254,70 @@ impl Conv2d {
             .unwrap_or_else(|| panic!("Conv2d: backward called before forward"));
         let g = self.geometry("Conv2d::backward", &shape);
         let expected = self.output_shape(&shape);
+        let (weight, grad_weight, grad_bias) = (
+            self.weight.value.as_slice().expect("own parameter"),
+            self.weight.grad.as_slice_mut().expect("own parameter"),
+            self.bias.grad.as_slice_mut().expect("own parameter"),
+        );
+        // After `forward_fused`: the gradient of the pooled output.
+        if let Some((pool, winners)) = self.pooled.take() {
+            let expected = [shape[0], self.out_channels, pool.out_h(), pool.out_w()];
+            crate::nn::assert_grad_output_shape("Conv2d+MaxPool2d", grad_output, &expected);
+            let gy = grad_output.as_standard_layout();
+            conv2d_relu_max_pool_backward(
+                gy.as_slice().expect("standard layout"),
+                &g,
+                shape[0],
+                weight,
+                self.out_channels,
+                &pool,
+                &mut self.cols,
+                &winners,
+                grad_weight,
+                grad_bias,
+                grad_x,
+            );
+            return;
+        }
         crate::nn::assert_grad_output_shape("Conv2d", grad_output, &expected);
         let gy = grad_output.as_standard_layout();
         conv2d_backward(
             gy.as_slice().expect("standard layout"),
             &g,
             shape[0],
-            self.weight.value.as_slice().expect("own parameter"),
+            weight,
             self.out_channels,
             self.relu,
             &mut self.cols,
-            &mut self.activated,
-            self.weight.grad.as_slice_mut().expect("own parameter"),
-            self.bias.grad.as_slice_mut().expect("own parameter"),
+            &self.activated,
+            grad_weight,
+            grad_bias,
             grad_x,
         );
+    }
+
+    /// The pooling window of `next` over this layer's output for input geometry `g`, when the
+    /// two can run fused: this layer with its ReLU, `next` a [`MaxPool2d`](crate::nn::MaxPool2d)
+    /// without padding that fits (otherwise the pooling layer reports the misfit itself).
+    fn fused_pooling(&self, g: &Geometry, next: &dyn Layer) -> Option<Geometry> {
+        let LayerConfig::MaxPool2d {
+            kernel_size,
+            stride,
+            padding: 0,
+        } = next.config()
+        else {
+            return None;
+        };
+        let pool = Geometry {
+            channels: self.out_channels,
+            height: g.out_h(),
+            width: g.out_w(),
+            kernel_h: kernel_size,
+            kernel_w: kernel_size,
+            stride,
+            padding: 0,
+        };
+        (self.relu && pool.fits()).then_some(pool)
     }
 }
 
@@ -276,7 +331,40 @@ impl Layer for Conv2d {
         let y = self.run(input, true, &mut cols, &mut activated);
         (self.cols, self.activated) = (cols, activated);
         self.input_shape = Some(input.shape().to_vec());
+        self.pooled = None;
         y
+    }
+
+    /// With the fused ReLU and a [`MaxPool2d`](crate::nn::MaxPool2d) without padding next:
+    /// both layers in one pass, keeping the columns and each window's winner (see
+    /// [`crate::ops::conv_pool_train`]).
+    #[track_caller]
+    fn forward_fused(&mut self, input: &Tensor, next: &dyn Layer, _mode: Mode) -> Option<Tensor> {
+        let g = self.geometry("Conv2d::forward", input.shape());
+        let pool = self.fused_pooling(&g, next)?;
+        let (n, o) = (input.shape()[0], self.out_channels);
+        let x = input.as_standard_layout();
+        let mut cols = std::mem::take(&mut self.cols);
+        cols.resize(n * g.patch_len() * g.out_len(), 0.0);
+        let mut winners = self.pooled.take().map(|(_, w)| w).unwrap_or_default();
+        let mut y = crate::tensor::zeros_in_parallel(&[n, o, pool.out_h(), pool.out_w()]);
+        winners.resize(y.len(), 0);
+        conv2d_relu_max_pool_forward(
+            x.as_slice().expect("standard layout"),
+            &g,
+            n,
+            self.weight.value.as_slice().expect("own parameter"),
+            self.bias.value.as_slice().expect("own parameter"),
+            o,
+            &pool,
+            &mut cols,
+            &mut winners,
+            y.as_slice_mut().expect("fresh array"),
+        );
+        self.cols = cols;
+        self.input_shape = Some(input.shape().to_vec());
+        self.pooled = Some((pool, winners));
+        Some(y)
     }
 
     #[track_caller]
@@ -288,30 +376,8 @@ impl Layer for Conv2d {
     /// both layers in one pass (see [`crate::ops::conv_pool`]).
     #[track_caller]
     fn infer_fused(&self, input: &Tensor, next: &dyn Layer) -> Option<Tensor> {
-        let LayerConfig::MaxPool2d {
-            kernel_size,
-            stride,
-            padding: 0,
-        } = next.config()
-        else {
-            return None;
-        };
-        if !self.relu {
-            return None;
-        }
         let g = self.geometry("Conv2d::forward", input.shape());
-        let pool = Geometry {
-            channels: self.out_channels,
-            height: g.out_h(),
-            width: g.out_w(),
-            kernel_h: kernel_size,
-            kernel_w: kernel_size,
-            stride,
-            padding: 0,
-        };
-        if !pool.fits() {
-            return None; // let the pooling layer report it
-        }
+        let pool = self.fused_pooling(&g, next)?;
         let (n, o) = (input.shape()[0], self.out_channels);
         // Images the layer before left channels-last are read as they lie when the kernel
         // reads that layout; any other input is made channel-first.
@@ -528,6 +594,62 @@ mod tests {
         fn name(&self) -> &'static str {
             "RowMajorOnly"
         }
+    }
+
+    #[test]
+    fn a_convolution_trained_fused_with_its_pooling_matches_the_layers_one_by_one() {
+        use crate::nn::{Dense, Flatten, MaxPool2d, Sequential};
+        crate::seed(5);
+        // Both kernels: a small patch (1·3·3) and a large one (4·3·3, GEMM).
+        let mut model = Sequential::new()
+            .add(Conv2d::new(1, 4, 3).relu())
+            .add(MaxPool2d::new(2))
+            .add(Conv2d::new(4, 3, 3).relu())
+            .add(MaxPool2d::new(2))
+            .add(Flatten::new())
+            .add(Dense::new(3 * 2 * 2, 2));
+        let x = crate::init::normal(&[3, 1, 14, 14], 0.0, 1.0);
+        // Central differences through one fused pair, with a step small enough that no
+        // ReLU or pooling window changes side within it (at 1e-2, several do, fused or not).
+        let mut pair = Sequential::new()
+            .add(Conv2d::new(2, 3, 3).relu())
+            .add(MaxPool2d::new(2));
+        let small = crate::init::normal(&[2, 2, 6, 6], 0.0, 1.0);
+        check_layer(&mut pair, &small, Mode::Train, 1e-3).assert_within(1e-2);
+        let grads = |model: &Sequential| -> Vec<f32> {
+            model
+                .parameters()
+                .iter()
+                .flat_map(|p| p.grad.iter().copied().collect::<Vec<_>>())
+                .collect()
+        };
+        model.zero_grad();
+        let y = model.forward(&x, Mode::Train);
+        let g = crate::init::normal(y.shape(), 0.0, 1.0);
+        let dx = model.backward(&g);
+        let fused = grads(&model);
+        // The same layers, each run on its own.
+        model.zero_grad();
+        let mut a = x.clone();
+        for layer in model.layers_mut() {
+            a = layer.forward(&a, Mode::Train);
+        }
+        let mut d = g.clone();
+        for layer in model.layers_mut().iter_mut().rev() {
+            d = layer.backward(&d);
+        }
+        let close = |got: &[f32], want: &[f32], what: &str| {
+            assert_eq!(got.len(), want.len(), "{what}");
+            for (i, (a, b)) in got.iter().zip(want).enumerate() {
+                assert!(
+                    (a - b).abs() <= 1e-5 * (1.0 + b.abs()),
+                    "{what}[{i}]: {a} vs {b}"
+                );
+            }
+        };
+        close(y.as_slice().unwrap(), a.as_slice().unwrap(), "output");
+        close(dx.as_slice().unwrap(), d.as_slice().unwrap(), "∂L/∂x");
+        close(&fused, &grads(&model), "parameter gradients");
     }
 
     #[test]
