@@ -367,11 +367,29 @@ fn small_patch_backward(
     with_best_simd(
         #[inline(always)]
         || {
-            for (gw_row, g_row) in grad_w.chunks_exact_mut(k).zip(g.chunks_exact(p)) {
-                for (gw, c_row) in gw_row.iter_mut().zip(cols.chunks_exact(p)) {
-                    *gw += dot(g_row, c_row);
-                }
+            // The patch length as a constant, so that one filter's `k` sums stay in registers
+            // and each 16 values of `g[o, :]` are loaded once for all of them (a dot product
+            // per weight loads two values per multiply-add: the load ports, not the
+            // multipliers, set its speed).
+            macro_rules! with_patch_len {
+                ($($k:literal)*) => {
+                    match k {
+                        $($k => {
+                            for (gw_row, g_row) in grad_w.chunks_exact_mut(k).zip(g.chunks_exact(p)) {
+                                filter_gradient::<$k>(g_row, cols, gw_row);
+                            }
+                        })*
+                        _ => {
+                            for (gw_row, g_row) in grad_w.chunks_exact_mut(k).zip(g.chunks_exact(p)) {
+                                for (gw, c_row) in gw_row.iter_mut().zip(cols.chunks_exact(p)) {
+                                    *gw += dot(g_row, c_row);
+                                }
+                            }
+                        }
+                    }
+                };
             }
+            with_patch_len!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
             if !input_gradient {
                 return;
             }
@@ -384,6 +402,33 @@ fn small_patch_backward(
             }
         },
     )
+}
+
+/// `∂W[o, kk] += ⟨g[o, :], cols[kk, :]⟩` for one filter `o` and its `K` weights: `K` sums of
+/// 16 lanes each, every 16 values of `g_row` read once for all `K`.
+#[inline(always)]
+fn filter_gradient<const K: usize>(g_row: &[f32], cols: &[f32], gw_row: &mut [f32]) {
+    const L: usize = 16;
+    let p = g_row.len();
+    let rows: [&[f32]; K] = std::array::from_fn(|kk| &cols[kk * p..(kk + 1) * p]);
+    let mut acc = [[0.0f32; L]; K];
+    let whole = p / L * L;
+    for (block, gv) in g_row[..whole].chunks_exact(L).enumerate() {
+        for (a, row) in acc.iter_mut().zip(&rows) {
+            let c = &row[block * L..block * L + L];
+            for l in 0..L {
+                a[l] = gv[l].mul_add(c[l], a[l]);
+            }
+        }
+    }
+    for ((gw, a), row) in gw_row.iter_mut().zip(&acc).zip(&rows) {
+        let tail: f32 = g_row[whole..]
+            .iter()
+            .zip(&row[whole..])
+            .map(|(x, y)| x * y)
+            .sum();
+        *gw += a.iter().sum::<f32>() + tail;
+    }
 }
 
 /// `Σ a` with 16 partial sums, so that it vectorises (a plain `iter().sum()` adds one value
