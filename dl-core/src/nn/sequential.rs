@@ -313,23 +313,21 @@ impl Sequential {
         let Some(lowest) = self.frozen.iter().position(|frozen| !frozen) else {
             return;
         };
-        let absorbed = |i: usize| self.absorbed.get(i).copied().unwrap_or(false);
         // The lowest layer that runs its own backward (one absorbed by a frozen layer below
         // has no parameters, and nothing under it needs a gradient).
-        let Some(lowest) = (lowest..self.layers.len()).find(|&i| !absorbed(i)) else {
+        let absorbed = &self.absorbed;
+        let skipped = |i: usize| absorbed.get(i).copied().unwrap_or(false);
+        let Some(lowest) = (lowest..self.layers.len()).find(|&i| !skipped(i)) else {
             return;
         };
-        let skipped: Vec<bool> = (0..self.layers.len()).map(absorbed).collect();
-        let (_, trained) = self.layers.split_at_mut(lowest);
-        let (first, rest) = trained.split_first_mut().expect("lowest < len");
+        let (first, rest) = self.layers[lowest..]
+            .split_first_mut()
+            .expect("lowest < len");
         let mut g = grad_output.clone();
-        for (layer, _) in rest
-            .iter_mut()
-            .zip(&skipped[lowest + 1..])
-            .rev()
-            .filter(|(_, skipped)| !**skipped)
-        {
-            g = layer.backward(&g);
+        for (i, layer) in rest.iter_mut().enumerate().rev() {
+            if !skipped(lowest + 1 + i) {
+                g = layer.backward(&g);
+            }
         }
         first.backward_parameters(&g);
     }

@@ -379,13 +379,7 @@ fn small_patch_backward(
                                 filter_gradient::<$k>(g_row, cols, gw_row);
                             }
                         })*
-                        _ => {
-                            for (gw_row, g_row) in grad_w.chunks_exact_mut(k).zip(g.chunks_exact(p)) {
-                                for (gw, c_row) in gw_row.iter_mut().zip(cols.chunks_exact(p)) {
-                                    *gw += dot(g_row, c_row);
-                                }
-                            }
-                        }
+                        _ => unreachable!("a small patch is at most {SMALL_PATCH} long, not {k}"),
                     }
                 };
             }
@@ -441,25 +435,6 @@ fn sum(a: &[f32]) -> f32 {
     for x in a16 {
         for l in 0..16 {
             acc[l] += x[l];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
-/// `⟨a, b⟩` with 16 partial sums, so that it vectorises.
-#[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 16];
-    let (a16, b16) = (a.chunks_exact(16), b.chunks_exact(16));
-    let tail: f32 = a16
-        .remainder()
-        .iter()
-        .zip(b16.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in a16.zip(b16) {
-        for l in 0..16 {
-            acc[l] += x[l] * y[l];
         }
     }
     acc.iter().sum::<f32>() + tail
