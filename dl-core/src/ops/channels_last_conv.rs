@@ -56,7 +56,7 @@ pub fn channels_last_weight(weight: &[f32], g: &Geometry, out_channels: usize) -
 /// `x: [c, h·w]` → `hwc: [h·w, c]` (any matrix transpose: `[rows, cols]` → `[cols, rows]`): in
 /// 8 × 8 register transposes when the CPU has AVX2 (one value at a time, this pass cost 6 % of
 /// `cnn_infer`), the edges that do not fill 8 × 8 one value at a time.
-fn to_channels_last(x: &[f32], c: usize, hwc: &mut [f32]) {
+pub(crate) fn to_channels_last(x: &[f32], c: usize, hwc: &mut [f32]) {
     assert!(
         x.len().is_multiple_of(c) && hwc.len() >= x.len(),
         "to_channels_last: lengths"
@@ -118,7 +118,7 @@ unsafe fn to_channels_last_avx2(x: &[f32], c: usize, hwc: &mut [f32]) {
 /// The patch rows of one channels-last image: `patches: [oh·ow, kh·kw·c]`, in the order
 /// `(i, j, ci)` (every entry written, 0 in the padding).
 #[inline(always)]
-fn patch_rows(hwc: &[f32], g: &Geometry, patches: &mut [f32]) {
+pub(crate) fn patch_rows(hwc: &[f32], g: &Geometry, patches: &mut [f32]) {
     let (c, kw, s, p) = (g.channels, g.kernel_w, g.stride, g.padding);
     let (h, w, ow) = (g.height, g.width, g.out_w());
     let run = kw * c;

@@ -10,6 +10,7 @@ pub mod channels_last_direct_conv;
 pub mod conv;
 pub mod conv_pool;
 pub mod conv_pool_train;
+mod conv_pool_winners;
 pub mod direct_conv;
 pub mod fast_math;
 pub mod gemm;

@@ -13,7 +13,9 @@ use crate::init::Initializer;
 use crate::nn::{Layer, LayerConfig, Mode, Parameter};
 use crate::ops::conv::{conv2d_backward, conv2d_forward};
 use crate::ops::conv_pool::{self, Layout, conv2d_relu_max_pool_infer};
-use crate::ops::conv_pool_train::{conv2d_relu_max_pool_backward, conv2d_relu_max_pool_forward};
+use crate::ops::conv_pool_train::{
+    self, conv2d_relu_max_pool_backward, conv2d_relu_max_pool_forward,
+};
 use crate::ops::im2col::Geometry;
 use crate::tensor::Tensor;
 use ndarray::IxDyn;
@@ -336,7 +338,7 @@ impl Layer for Conv2d {
     }
 
     /// With the fused ReLU and a [`MaxPool2d`](crate::nn::MaxPool2d) without padding next:
-    /// both layers in one pass, keeping the columns and each window's winner (see
+    /// both layers in one pass, keeping what backward needs and each window's winner (see
     /// [`crate::ops::conv_pool_train`]).
     #[track_caller]
     fn forward_fused(&mut self, input: &Tensor, next: &dyn Layer, _mode: Mode) -> Option<Tensor> {
@@ -345,7 +347,7 @@ impl Layer for Conv2d {
         let (n, o) = (input.shape()[0], self.out_channels);
         let x = input.as_standard_layout();
         let mut cols = std::mem::take(&mut self.cols);
-        cols.resize(n * g.patch_len() * g.out_len(), 0.0);
+        cols.resize(conv_pool_train::kept_len(&g, n), 0.0);
         let mut winners = self.pooled.take().map(|(_, w)| w).unwrap_or_default();
         let mut y = crate::tensor::zeros_in_parallel(&[n, o, pool.out_h(), pool.out_w()]);
         winners.resize(y.len(), 0);
