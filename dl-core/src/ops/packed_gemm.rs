@@ -6,25 +6,39 @@
 //! ```text
 //! C[m×n] ← A[m×k] · B[k×n]   (or C + A·B)
 //! B packed once, into panels of 16 columns:   panel j = B[p, 16j … 16j+15] for p = 0 … k−1
-//! A packed per product, into blocks of 6 rows: block i = A[6i … 6i+5, p]   for p = 0 … k−1
-//! each 6 × 16 tile of C:   Σ_p  A[6i … 6i+5, p] ⊗ B[p, 16j … 16j+15]
+//! A packed per product, into blocks of R rows: block i = A[Ri … Ri+R−1, p]   for p = 0 … k−1
+//! each R × 16 tile of C:   Σ_p  A[Ri … Ri+R−1, p] ⊗ B[p, 16j … 16j+15]       (R = 6, or 8)
 //! ```
 //!
 //! Both packings are padded to whole blocks, so one tile kernel serves every shape and
-//! only the stores are cut to the matrix. The tile's 6 × 16 sums stay in vector registers
+//! only the stores are cut to the matrix. A 6 × 16 tile's sums stay in vector registers
 //! for the whole `k` loop (12 AVX2 registers); each step of that loop reads 16 values of `B`
 //! and 6 of `A`, both contiguous (reading `A`'s rows in place, 2 KiB apart in the backward
 //! product, measured slower than packing them). The best kernel for the running CPU is
 //! picked at run time: on AVX2 + FMA without AVX-512, the register tile of
-//! `ops/blocked_gemm.rs` (same layout); on AVX-512, tiles of two panels (6 × 32, twelve
-//! 16-lane registers: the LSTM's training 1.08–1.12× faster on Zen 4 than the 6 × 16 tile in
-//! six); otherwise this file's tile loop, compiled for the baseline.
+//! `ops/blocked_gemm.rs` (same layout); on AVX-512, tiles of 8 rows and two panels (8 × 32,
+//! sixteen 16-lane registers: 6 × 32 made the LSTM's training 1.08–1.12× faster on Zen 4 than
+//! 6 × 16, and 8 rows cut a thread's 32 rows into whole tiles, 1.08× at 2 threads); otherwise
+//! this file's tile loop, compiled for the baseline.
 
 use super::gemm::{Output, Stored};
 use std::cell::RefCell;
 
-/// Rows of `A` (and of `C`) per tile.
+/// Rows of `A` (and of `C`) per tile, and per packed block of `A`.
 const TILE_ROWS: usize = 6;
+/// Rows per tile (and per packed block of `A`) on AVX-512: 8 × 32 (sixteen 16-lane
+/// accumulators) cuts the recurrent products' 32 or 64 rows into whole tiles, where tiles of 6
+/// compute 36 or 66 rows.
+const WIDE_TILE_ROWS: usize = 8;
+
+/// The rows of a packed block of `A` for the running CPU's tile.
+fn block_rows() -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if !super::blocked_gemm::suits_this_cpu() && std::arch::is_x86_feature_detected!("avx512f") {
+        return WIDE_TILE_ROWS;
+    }
+    TILE_ROWS
+}
 /// Columns of `B` (and of `C`) per tile and per packed panel.
 const TILE_COLS: usize = 16;
 
@@ -111,24 +125,36 @@ pub fn gemm_packed(m: usize, a: &[f32], b: &PackedMatrix, c: &mut [f32], output:
     }
     A_BLOCKS.with(|blocks| {
         let mut blocks = blocks.borrow_mut();
-        pack_rows(&a[..m * k], m, k, &mut blocks);
-        multiply_tiles(m, k, n, &blocks, &b.panels, c, output == Output::Accumulate);
+        let rows = block_rows();
+        match rows {
+            WIDE_TILE_ROWS => pack_rows::<WIDE_TILE_ROWS>(&a[..m * k], m, k, &mut blocks),
+            _ => pack_rows::<TILE_ROWS>(&a[..m * k], m, k, &mut blocks),
+        }
+        multiply_tiles(
+            m,
+            k,
+            n,
+            rows,
+            &blocks,
+            &b.panels,
+            c,
+            output == Output::Accumulate,
+        );
     });
 }
 
-/// `A` (`[m, k]`) into blocks of [`TILE_ROWS`] rows, each stored column by column (the tile
-/// loop then reads a column's 6 values together). The last block is padded by repeating the
-/// last row: its sums are computed but never stored.
-fn pack_rows(a: &[f32], m: usize, k: usize, blocks: &mut Vec<f32>) {
+/// `A` (`[m, k]`) into blocks of `R` rows, each stored column by column (the tile loop then
+/// reads a column's `R` values together). The last block is padded by repeating the last row:
+/// its sums are computed but never stored.
+fn pack_rows<const R: usize>(a: &[f32], m: usize, k: usize, blocks: &mut Vec<f32>) {
     // Every value is overwritten below: no need to clear the buffer first.
-    blocks.resize(m.div_ceil(TILE_ROWS) * k * TILE_ROWS, 0.0);
+    blocks.resize(m.div_ceil(R) * k * R, 0.0);
     if m == 0 || k == 0 {
         return;
     }
-    for (i, block) in blocks.chunks_exact_mut(k * TILE_ROWS).enumerate() {
-        let rows: [&[f32]; TILE_ROWS] =
-            std::array::from_fn(|r| &a[(i * TILE_ROWS + r).min(m - 1) * k..][..k]);
-        for (p, column) in block.chunks_exact_mut(TILE_ROWS).enumerate() {
+    for (i, block) in blocks.chunks_exact_mut(k * R).enumerate() {
+        let rows: [&[f32]; R] = std::array::from_fn(|r| &a[(i * R + r).min(m - 1) * k..][..k]);
+        for (p, column) in block.chunks_exact_mut(R).enumerate() {
             for (to, row) in column.iter_mut().zip(&rows) {
                 *to = row[p];
             }
@@ -136,12 +162,14 @@ fn pack_rows(a: &[f32], m: usize, k: usize, blocks: &mut Vec<f32>) {
     }
 }
 
-/// Every tile of `C` from the packed blocks of `A` and panels of `B`, with the best vector
-/// instructions of the running CPU.
+/// Every tile of `C` from the packed blocks of `A` (of `rows` rows, [`block_rows`]) and panels
+/// of `B`, with the best vector instructions of the running CPU.
+#[allow(clippy::too_many_arguments)]
 fn multiply_tiles(
     m: usize,
     k: usize,
     n: usize,
+    rows: usize,
     a_blocks: &[f32],
     b_panels: &[f32],
     c: &mut [f32],
@@ -168,17 +196,18 @@ fn multiply_tiles(
                 super::blocked_gemm::multiply_packed((m, n, k), a_blocks, b_panels, c, accumulate)
             };
         }
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512 F; the blocks and panels are packed whole.
+        if rows == WIDE_TILE_ROWS {
+            // SAFETY: `block_rows` found AVX-512 F; the blocks and panels are packed whole.
             return unsafe { tiles_avx512(m, k, n, a_blocks, b_panels, c, accumulate) };
         }
     }
+    debug_assert_eq!(rows, TILE_ROWS);
     tiles::<false>(m, k, n, a_blocks, b_panels, c, accumulate)
 }
 
-/// The tile loop on AVX-512: tiles of 6 rows and two panels (32 columns), twelve 16-lane
-/// accumulators (the 6 × 16 tile's six would leave the loop's overhead and loads a larger
-/// share of each step); an odd last panel alone.
+/// The tile loop on AVX-512: tiles of 8 rows and two panels (32 columns), sixteen 16-lane
+/// accumulators (a 6 × 16 tile's six would leave the loop's overhead and loads a larger
+/// share of each step); an odd last panel alone. The blocks of `A` have 8 rows.
 ///
 /// # Safety
 /// The CPU has AVX-512 F; `k > 0`; the blocks and panels are packed whole for `m × k` and `k × n`, and
@@ -195,9 +224,10 @@ unsafe fn tiles_avx512(
     accumulate: bool,
 ) {
     let panels = n.div_ceil(TILE_COLS);
-    for (i, block) in a_blocks.chunks_exact(k * TILE_ROWS).enumerate() {
-        let first_row = i * TILE_ROWS;
-        let height = TILE_ROWS.min(m - first_row);
+    const R: usize = WIDE_TILE_ROWS;
+    for (i, block) in a_blocks.chunks_exact(k * R).enumerate() {
+        let first_row = i * R;
+        let height = R.min(m - first_row);
         for j in (0..panels).step_by(2) {
             let first_col = j * TILE_COLS;
             let cols = (2 * TILE_COLS).min(n - first_col);
@@ -216,8 +246,8 @@ unsafe fn tiles_avx512(
     }
 }
 
-/// One tile of 6 rows × `16·V` columns (`V` consecutive panels of `16k` values each):
-/// `C (+)= Σ_p a[6p … 6p+5] ⊗ (panel_v[16p …])_v`, only `height × cols` stored.
+/// One tile of 8 rows × `16·V` columns (`V` consecutive panels of `16k` values each):
+/// `C (+)= Σ_p a[8p … 8p+7] ⊗ (panel_v[16p …])_v`, only `height × cols` stored.
 ///
 /// # Safety
 /// As for [`tiles_avx512`]'s calls.
@@ -234,12 +264,13 @@ unsafe fn wide_tile<const V: usize>(
     use std::arch::x86_64::*;
     // SAFETY: the caller's contract.
     unsafe {
-        let mut sums = [[_mm512_setzero_ps(); V]; TILE_ROWS];
+        const R: usize = WIDE_TILE_ROWS;
+        let mut sums = [[_mm512_setzero_ps(); V]; R];
         for p in 0..k {
             let bv: [__m512; V] =
                 std::array::from_fn(|v| _mm512_loadu_ps(b.add((v * k + p) * TILE_COLS)));
             for (r, sums) in sums.iter_mut().enumerate() {
-                let x = _mm512_set1_ps(*a.add(p * TILE_ROWS + r));
+                let x = _mm512_set1_ps(*a.add(p * R + r));
                 for v in 0..V {
                     sums[v] = _mm512_fmadd_ps(x, bv[v], sums[v]);
                 }
