@@ -602,7 +602,8 @@ mod tests {
     fn a_convolution_trained_fused_with_its_pooling_matches_the_layers_one_by_one() {
         use crate::nn::{Dense, Flatten, MaxPool2d, Sequential};
         crate::seed(5);
-        // Both kernels: a small patch (1·3·3) and a large one (4·3·3, GEMM).
+        // Both kernels: a small patch (1·3·3, im2col) and a large one (4·3·3, channels-last
+        // with the backward products over the winners).
         let mut model = Sequential::new()
             .add(Conv2d::new(1, 4, 3).relu())
             .add(MaxPool2d::new(2))
