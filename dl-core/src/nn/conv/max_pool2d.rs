@@ -87,10 +87,13 @@ impl Layer for MaxPool2d {
 
     #[track_caller]
     fn backward(&mut self, grad_output: &Tensor) -> Tensor {
-        let shape = self
-            .input_shape
-            .clone()
-            .unwrap_or_else(|| panic!("MaxPool2d: backward called before forward"));
+        let shape = self.input_shape.clone().unwrap_or_else(|| {
+            panic!(
+                "MaxPool2d: backward called before forward (in a Sequential training, a \
+                     Conv2d with ReLU just before runs this pooling inside its own forward and \
+                     backward: call the model's backward)"
+            )
+        });
         let g = self.window.geometry("MaxPool2d::backward", &shape);
         let expected = self.output_shape(&shape);
         crate::nn::assert_grad_output_shape("MaxPool2d", grad_output, &expected);
@@ -147,5 +150,16 @@ mod tests {
             )
             .assert_within(1e-2);
         }
+    }
+
+    #[test]
+    #[should_panic(expected = "a Conv2d with ReLU just before runs this pooling inside its own")]
+    fn backward_by_hand_after_a_fused_forward_says_where_the_pooling_ran() {
+        use crate::nn::{Conv2d, Sequential};
+        let mut model = Sequential::new()
+            .add(Conv2d::new(1, 2, 3).relu())
+            .add(MaxPool2d::new(2));
+        let y = model.forward(&crate::tensor::zeros(&[1, 1, 6, 6]), Mode::Train);
+        model.layers_mut()[1].backward(&y);
     }
 }
