@@ -38,11 +38,17 @@ pub const INACTIVE: u32 = u32::MAX;
 /// patches of at most 9 values (a first layer on grey images), the im2col columns
 /// `[n, c·kh·kw, oh·ow]`; for larger ones, the channels-last images `[n, h, w, c]`.
 pub fn kept_len(g: &Geometry, n: usize) -> usize {
-    if g.patch_len() <= SMALL_PATCH {
-        n * g.patch_len() * g.out_len()
-    } else {
+    if over_winners(g) {
         conv_pool_winners::kept_len(g, n)
+    } else {
+        n * g.patch_len() * g.out_len()
     }
+}
+
+/// Whether the pair runs channels-last with its backward products over the winners
+/// (`conv_pool_winners`): for patches longer than [`SMALL_PATCH`].
+fn over_winners(g: &Geometry) -> bool {
+    g.patch_len() > SMALL_PATCH
 }
 
 /// `y = max_pool(relu(conv(x)))` over a batch of `n` images for training: `x: [n, c, h, w]`,
@@ -89,7 +95,7 @@ pub fn conv2d_relu_max_pool_forward(
         y.len() == n * o * pooled && winners.len() == y.len(),
         "conv2d_relu_max_pool_forward: output and winners [{n}, {o}, {pooled}]"
     );
-    if k > SMALL_PATCH {
+    if over_winners(g) {
         conv_pool_winners::forward(x, g, weight, bias, o, pool, kept, winners, y);
         return;
     }
@@ -173,7 +179,7 @@ pub fn conv2d_relu_max_pool_backward(
             "conv2d_relu_max_pool_backward: input length vs {n} images of {g:?}"
         );
     }
-    if k > SMALL_PATCH {
+    if over_winners(g) {
         conv_pool_winners::backward(
             grad_y,
             g,

@@ -206,8 +206,12 @@ pub(crate) fn backward(
     let (k, o, c, image) = (g.patch_len(), out_channels, g.channels, g.image_len());
     let pooled = pool.out_len();
     let wanted_x = grad_x.is_some();
-    // W' as rows: [oc, (i, j, ci)].
-    let weight_rows = transpose(&channels_last_weight(weight, g, o), k, o);
+    // W' as rows, [oc, (i, j, ci)]: only the input gradient reads it.
+    let weight_rows = if wanted_x {
+        transpose(&channels_last_weight(weight, g, o), k, o)
+    } else {
+        Vec::new()
+    };
     let padded = Padded::new(g);
     // One contiguous run of images per thread; each run sums its own weight gradient.
     let per_task = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
@@ -356,9 +360,11 @@ struct Scratch {
     dx_chw: Vec<f32>,
     /// The active windows: (where the run or row starts, gradient).
     picks: Vec<(u32, f32)>,
-    /// The active windows in order of their winners, and where each winner's start.
+    /// The active windows in order of their winners, where each winner's start, and where
+    /// the next of each goes while they are sorted.
     by_winner: Vec<(u32, f32)>,
     starts: Vec<usize>,
+    next: Vec<usize>,
 }
 
 impl Scratch {
@@ -374,9 +380,10 @@ impl Scratch {
             dx: vec![0.0; dx],
             dx_hwc: vec![0.0; dx_image],
             dx_chw: vec![0.0; dx_image],
-            picks: Vec::with_capacity(windows),
+            picks: Vec::new(),
             by_winner: vec![(0, 0.0); windows],
             starts: vec![0; padded.g.out_len() + 1],
+            next: vec![0; padded.g.out_len() + 1],
         }
     }
 }
@@ -427,8 +434,9 @@ fn input_gradient(
     gx_n: &mut [f32],
 ) {
     let (k, run, step) = (padded.g.patch_len(), padded.run(), padded.run_step());
-    let pooled = gy_n.len() * k / weight_rows.len();
-    let starts = &mut scratch.starts;
+    let out_channels = weight_rows.len() / k;
+    let pooled = gy_n.len() / out_channels;
+    let (starts, next) = (&mut scratch.starts, &mut scratch.next);
     starts.fill(0);
     for &w in winners_n.iter().filter(|&&w| w != INACTIVE) {
         starts[w as usize + 1] += 1;
@@ -436,7 +444,7 @@ fn input_gradient(
     for r in 1..starts.len() {
         starts[r] += starts[r - 1];
     }
-    let mut next = starts.clone();
+    next.copy_from_slice(starts);
     for (channel, (gy_plane, w_plane)) in gy_n
         .chunks_exact(pooled)
         .zip(winners_n.chunks_exact(pooled))
